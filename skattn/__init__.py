@@ -1,0 +1,3 @@
+"""skattn: infinite-width attention networks as scikit-learn estimators."""
+
+__version__ = "0.1.0"

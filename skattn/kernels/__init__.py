@@ -1,0 +1,23 @@
+"""Kernels of infinitely wide attention networks, in pure JAX.
+
+Each layer is a pure map from the kernel state of its inputs (NNGP, NTK,
+per-sequence token covariances and token masks) to that of its outputs;
+``serial`` and ``residual`` compose them, and calling a composition on padded
+sequences evaluates its kernel.
+"""
+
+from ._activations import Erf, Gelu, Identity, Relu, activation
+from ._attention import SelfAttention
+from ._base import Layer
+from ._compose import Residual, Serial, residual, serial
+from ._dense import Dense
+from ._layernorm import LayerNorm
+from ._pooling import GlobalAvgPool
+from ._state import KernelState
+from .transformer import TRANSFORMER_DEFAULTS, transformer
+
+__all__ = [
+    "Dense", "Erf", "Gelu", "GlobalAvgPool", "Identity", "KernelState", "Layer",
+    "LayerNorm", "Relu", "Residual", "SelfAttention", "Serial",
+    "TRANSFORMER_DEFAULTS", "activation", "residual", "serial", "transformer",
+]

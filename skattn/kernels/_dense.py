@@ -1,0 +1,40 @@
+"""Fully connected layer in the NTK parameterisation."""
+
+import dataclasses
+
+from ._base import Layer
+from ._checks import check_nonnegative
+
+
+@dataclasses.dataclass(frozen=True)
+class Dense(Layer):
+    """Dense layer ``z = w_std / sqrt(fan_in) * W x + b_std * b`` over channels.
+
+    Kernel map (Jacot et al. 2018; neural-tangents ``stax.Dense``)::
+
+        nngp' = w_std**2 * nngp + b_std**2
+        ntk'  = nngp' + w_std**2 * ntk
+
+    Parameters
+    ----------
+    w_std : float, default=1.0
+        Standard deviation of the weights.
+    b_std : float, default=0.0
+        Standard deviation of the biases.
+    """
+
+    w_std: float = 1.0
+    b_std: float = 0.0
+
+    def __post_init__(self):
+        check_nonnegative(self, "w_std", "b_std")
+
+    def apply(self, state):
+        w2, b2 = self.w_std**2, self.b_std**2
+        nngp = w2 * state.nngp + b2
+        return state._replace(
+            nngp=nngp,
+            ntk=nngp + w2 * state.ntk,
+            cov1=w2 * state.cov1 + b2,
+            cov2=w2 * state.cov2 + b2,
+        ).remasked()
