@@ -1,0 +1,123 @@
+"""Checks of the kernel engine that do not depend on neural-tangents."""
+
+import numpy as np
+import pytest
+
+from synthetic import padded_sequences
+from skattn.kernels import (Dense, GlobalAvgPool, Relu, SelfAttention, serial,
+                            transformer)
+
+ARCHITECTURES = [
+    dict(),
+    dict(positional="sum", pos_decay="exp", pos_scale=2.0, val_pos_emb=True),
+    dict(attention="relu", layer_norm="pre", activation="erf", n_blocks=1),
+    dict(attention="identity", scaling="sqrt", layer_norm="none", activation="gelu",
+         positional="concat", n_blocks=1),
+    dict(attention="abs", residual=False, mlp=False, b_std=0.3, positional="sum",
+         pos_decay="inverse"),
+]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def arccos_relu(q12, q11, q22):
+    """Degree-1 arc-cosine kernel and its derivative kernel (Cho & Saul 2009)."""
+    cos = np.clip(q12 / np.sqrt(q11 * q22), -1, 1)
+    theta = np.arccos(cos)
+    nngp = np.sqrt(q11 * q22) * (np.sin(theta) + (np.pi - theta) * cos) / (2 * np.pi)
+    return nngp, (np.pi - theta) / (2 * np.pi)
+
+
+def test_one_layer_relu_is_the_arccos_kernel(rng):
+    X1, X2 = rng.normal(size=(6, 1, 4)), rng.normal(size=(5, 1, 4))
+    k = serial(Dense(w_std=1.5, b_std=0.5), Relu(), GlobalAvgPool(), Dense(w_std=0.7))
+    got = k(X1, X2, get=("nngp", "ntk"))
+
+    q = lambda a, b: 1.5**2 * (a[:, 0] @ b[:, 0].T) / 4 + 0.25
+    q12, q11, q22 = q(X1, X2), np.diag(q(X1, X1)), np.diag(q(X2, X2))
+    relu, dot = arccos_relu(q12, q11[:, None], q22[None, :])
+    np.testing.assert_allclose(got["nngp"], 0.49 * relu, rtol=1e-10)
+    np.testing.assert_allclose(got["ntk"], 0.49 * relu + 0.49 * dot * q12, rtol=1e-10)
+
+
+def test_one_token_attention_is_the_identity_map(rng):
+    # With one token softmax weights are 1: attention passes the value kernel
+    # through and its NTK gains 2 * nngp from the output and value weights.
+    X1, X2 = rng.normal(size=(4, 1, 3)), rng.normal(size=(3, 1, 3))
+    k = transformer(n_blocks=1, mlp=False, residual=False, layer_norm="none")
+    got = k(X1, X2, get=("nngp", "ntk"))
+    q = X1[:, 0] @ X2[:, 0].T / 3
+    np.testing.assert_allclose(got["nngp"], q, rtol=1e-12)
+    np.testing.assert_allclose(got["ntk"], 4 * q, rtol=1e-12)
+
+
+@pytest.mark.parametrize("params", ARCHITECTURES)
+def test_symmetric_positive_semidefinite(rng, params):
+    X = padded_sequences(rng, 7, 5, 3)
+    for kind, K in transformer(**params)(X, get=("nngp", "ntk")).items():
+        np.testing.assert_array_equal(K, K.T)
+        assert np.linalg.eigvalsh(K).min() > -1e-10 * np.abs(K).max(), kind
+
+
+@pytest.mark.parametrize("params", ARCHITECTURES)
+def test_padding_tokens_change_nothing(rng, params):
+    k = transformer(**params)
+    X, Y = padded_sequences(rng, 4, 3, 2), padded_sequences(rng, 3, 4, 2)
+    longer = np.concatenate([X, np.full((4, 3, 2), np.nan)], axis=1)
+    base = k(X, Y, get=("nngp", "ntk"))
+    more = k(longer, Y, get=("nngp", "ntk"))
+    for kind in base:
+        np.testing.assert_allclose(more[kind], base[kind], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("params", ARCHITECTURES[:2])
+def test_leading_padding_equals_trailing_padding(rng, params):
+    # Positional covariances depend on |s - t| only, so where the padding stands
+    # does not matter.
+    X = rng.normal(size=(3, 4, 2))
+    post = np.concatenate([X, np.full((3, 2, 2), np.nan)], axis=1)
+    pre = np.concatenate([np.full((3, 2, 2), np.nan), X], axis=1)
+    k = transformer(**params)
+    np.testing.assert_allclose(k(pre, get="ntk"), k(post, get="ntk"), rtol=1e-12)
+
+
+def test_permuting_the_batch_permutes_the_kernel(rng):
+    X, Y = padded_sequences(rng, 6, 4, 3), padded_sequences(rng, 5, 4, 3)
+    p, q = rng.permutation(6), rng.permutation(5)
+    k = transformer(positional="sum")
+    np.testing.assert_allclose(k(X[p], Y[q]), k(X, Y)[np.ix_(p, q)], rtol=1e-12)
+
+
+def test_train_kernel_equals_cross_kernel_with_itself(rng):
+    X = padded_sequences(rng, 6, 4, 3)
+    k = transformer()
+    np.testing.assert_allclose(k(X, get="ntk"), k(X, X, get="ntk"), rtol=1e-12)
+
+
+def test_float32_inputs_give_float32_close_to_float64(rng):
+    X = padded_sequences(rng, 5, 4, 3)
+    k = transformer(positional="sum")
+    k64, k32 = k(X, get="ntk"), k(X.astype(np.float32), get="ntk")
+    assert k64.dtype == np.float64 and k32.dtype == np.float32
+    np.testing.assert_allclose(k32, k64, rtol=1e-4, atol=1e-5 * np.abs(k64).max())
+
+
+def test_two_dimensional_input_is_one_feature_tokens(rng):
+    X = rng.normal(size=(4, 5))
+    k = transformer(n_blocks=1)
+    np.testing.assert_array_equal(k(X), k(X[:, :, None]))
+
+
+def test_different_token_counts_are_padded(rng):
+    X, Y = padded_sequences(rng, 3, 3, 2), padded_sequences(rng, 4, 5, 2)
+    Xl = np.concatenate([X, np.full((3, 2, 2), np.nan)], axis=1)
+    k = transformer(positional="sum", pos_decay="exp")
+    np.testing.assert_allclose(k(X, Y), k(Xl, Y), rtol=1e-12)
+
+
+def test_custom_composition_without_pooling_is_rejected(rng):
+    with pytest.raises(ValueError, match="GlobalAvgPool"):
+        serial(Dense(), SelfAttention())(rng.normal(size=(2, 3, 2)))
