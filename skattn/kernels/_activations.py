@@ -3,7 +3,9 @@
 Each activation writes one formula, ``transform(q12, q1, q2)``: for jointly
 Gaussian ``(u, v)`` with variances ``q1, q2`` and covariance ``q12`` it returns
 ``E[phi(u) phi(v)]`` and ``E[phi'(u) phi'(v)]``; the second multiplies the NTK
-(Jacot et al. 2018, eq. for the NTK recursion).
+(Jacot et al. 2018, eq. for the NTK recursion).  Angles are computed with
+the vectorised :func:`._trig.asin` (``arctan2(y, x) = asin(y / r)`` for
+``x >= 0``), which XLA runs several times faster than ``arctan2``.
 """
 
 import dataclasses
@@ -11,6 +13,7 @@ import dataclasses
 import jax.numpy as jnp
 
 from ._base import Layer
+from ._trig import asin
 
 
 def _sqrt(x):
@@ -39,10 +42,10 @@ class Relu(_Activation):
     """
 
     def transform(self, q12, q1, q2):
+        norm = jnp.sqrt(q1 * q2)
+        cos = jnp.where(norm > 0, q12 / jnp.where(norm > 0, norm, 1), 0)
+        dot = 0.25 + asin(cos) / (2 * jnp.pi)  # (pi - theta) / (2 pi)
         root = _sqrt(q1 * q2 - q12**2)
-        both_zero = (root == 0) & (q12 == 0)
-        theta = jnp.where(both_zero, jnp.pi / 2, jnp.arctan2(root, q12))
-        dot = 0.5 - theta / (2 * jnp.pi)
         return root / (2 * jnp.pi) + dot * q12, dot
 
 
@@ -55,8 +58,9 @@ class Erf(_Activation):
     """
 
     def transform(self, q12, q1, q2):
-        root = _sqrt((1 + 2 * q1) * (1 + 2 * q2) - 4 * q12**2)
-        return 2 / jnp.pi * jnp.arctan2(2 * q12, root), 4 / jnp.pi / root
+        prod = (1 + 2 * q1) * (1 + 2 * q2)
+        root = _sqrt(prod - 4 * q12**2)
+        return 2 / jnp.pi * asin(2 * q12 / jnp.sqrt(prod)), 4 / jnp.pi / root
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +72,7 @@ class Gelu(_Activation):
         prod, prod1 = q1 * q2, (q1 + 1) * (q2 + 1)
         delta2 = prod1 - q12**2
         delta = _sqrt(delta2)
-        angle = jnp.arctan2(q12, delta)
+        angle = asin(q12 / jnp.sqrt(prod1))
         nngp = ((q12**2 + prod * delta2) / (prod1 * delta) + q12 * angle) / (2 * jnp.pi)
         nngp = nngp + q12 / 4
         dot = (1 / delta2 + (1 - prod) / prod1 + 1) * q12 / delta / (2 * jnp.pi)

@@ -1,11 +1,15 @@
-"""Blocked evaluation of a layer's kernel on padded sequences.
+"""Tiled evaluation of a layer's kernel on padded sequences.
 
-The kernel of ``n1 x n2`` sequence pairs is computed block by block so that
-memory stays bounded by ``batch_size``; a train-train kernel (``X2=None``)
-computes each unordered pair of blocks once and mirrors it.  Each block is one
-call of a jitted function whose static argument is the (hashable) layer, so
-there is one compilation per architecture, block shape and dtype, shared by
-every caller.
+The ``n1 x n2`` sequence pairs are cut into square tiles of ``batch_size``
+sequences a side.  The whole network runs on one tile at a time (inside a
+``lax.map``), so a tile's token-level kernels stay in the processor's cache
+and memory is bounded by the tile, whatever ``n1`` and ``n2``.  A train-train
+kernel (``X2=None``) computes each unordered pair of tiles once and mirrors it.
+
+Tiles are grouped into chunks, one jitted call each: the layer is a static
+(hashable) argument and shapes are rounded to powers of two, so there is one
+compilation per architecture, token count, width and dtype, shared by every
+caller.  Chunks are spread over ``jax.devices()`` and drive the progress bar.
 """
 
 import math
@@ -18,10 +22,11 @@ from .._inputs import as_sequences
 from ._state import input_state
 
 KINDS = ("nngp", "ntk")
-#: Memory budget of one block's intermediate kernels, in bytes.
-BLOCK_BUDGET = 512 * 2**20
-#: Token-level arrays alive at once per sequence pair (measured headroom).
-_LIVE_ARRAYS = 10
+#: Token pairs per tile: 2**18 keeps a tile's kernels (~1 MiB each in float32)
+#: in cache.
+TILE_TOKEN_PAIRS = 2**18
+#: Tiles per jitted call (the unit of progress and of device placement).
+TILES_PER_CHUNK = 16
 
 
 def _parse_get(get):
@@ -31,7 +36,7 @@ def _parse_get(get):
     return kinds
 
 
-def _block_kernels(layer, x1, m1, x2, m2):
+def _tile_kernels(layer, x1, m1, x2, m2):
     state = layer.apply(input_state(x1, m1, x2, m2))
     if not state.pooled:
         raise ValueError(
@@ -41,13 +46,22 @@ def _block_kernels(layer, x1, m1, x2, m2):
     return state.nngp, state.ntk
 
 
-_jit_block_kernels = jax.jit(_block_kernels, static_argnums=0)
+def _chunk_kernels(layer, x1, m1, x2, m2):
+    """Kernels of a chunk of tiles: inputs (P, t, L, d), outputs (P, t, t) twice."""
+    return jax.lax.map(lambda args: _tile_kernels(layer, *args), (x1, m1, x2, m2))
 
 
-def auto_batch_size(n, length, dtype):
-    """Sequences per block so that a block's kernels fit in ``BLOCK_BUDGET``."""
-    per_pair = _LIVE_ARRAYS * length**2 * np.dtype(dtype).itemsize
-    return int(max(1, min(n, math.isqrt(BLOCK_BUDGET // per_pair))))
+_jit_chunk_kernels = jax.jit(_chunk_kernels, static_argnums=0)
+
+
+def _power_of_two_at_least(n):
+    return 1 << max(0, math.ceil(math.log2(n)))
+
+
+def auto_batch_size(n, length):
+    """Sequences per tile side: ``TILE_TOKEN_PAIRS`` token pairs, at most ``n``."""
+    side = max(1, math.isqrt(TILE_TOKEN_PAIRS) // length)
+    return min(side, _power_of_two_at_least(n))
 
 
 def _pad_tokens(values, mask, length):
@@ -58,15 +72,17 @@ def _pad_tokens(values, mask, length):
             np.pad(mask, ((0, 0), (0, extra))))
 
 
-def _pad_block(values, mask, size):
-    """Pad a block with dummy one-token sequences up to ``size`` (one shape per jit)."""
-    extra = size - values.shape[0]
-    if extra == 0:
-        return values, mask
+def _tiles(values, mask, side):
+    """Split into tiles of ``side`` sequences, padding with one-token dummies."""
+    n, length, width = values.shape
+    count = -(-n // side)
+    extra = count * side - n
     values = np.pad(values, ((0, extra), (0, 0), (0, 0)))
-    dummy = np.zeros((extra, mask.shape[1]), bool)
+    dummy = np.zeros((extra, length), bool)
     dummy[:, 0] = True
-    return values, np.concatenate([mask, dummy])
+    mask = np.concatenate([mask, dummy])
+    return (values.reshape(count, side, length, width),
+            mask.reshape(count, side, length))
 
 
 def prepare(X1, X2=None):
@@ -89,11 +105,19 @@ def prepare(X1, X2=None):
     return v1, m1, v2, m2, dtype
 
 
-def block_pairs(n1, n2, size, symmetric):
-    """Index ranges of the blocks to compute; only ``i <= j`` when symmetric."""
-    starts1, starts2 = range(0, n1, size), range(0, n2, size)
-    return [(slice(a, min(a + size, n1)), slice(b, min(b + size, n2)))
-            for a in starts1 for b in starts2 if not (symmetric and b < a)]
+def tile_pairs(count1, count2, symmetric):
+    """Tile index pairs to compute; only ``a <= b`` when symmetric."""
+    return [(a, b) for a in range(count1) for b in range(count2)
+            if not (symmetric and b < a)]
+
+
+def _side(batch_size, n, length):
+    if batch_size == "auto":
+        return auto_batch_size(n, length)
+    if isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) \
+            and batch_size > 0:
+        return int(batch_size)
+    raise ValueError(f"batch_size must be a positive integer or 'auto'; got {batch_size!r}.")
 
 
 def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
@@ -105,37 +129,35 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     if symmetric:
         v2, m2 = v1, m1
     n1, n2, length = v1.shape[0], v2.shape[0], v1.shape[1]
-    if batch_size == "auto":
-        size = auto_batch_size(max(n1, n2), length, dtype)
-    elif isinstance(batch_size, (int, np.integer)) and batch_size > 0:
-        size = int(batch_size)
-    else:
-        raise ValueError(f"batch_size must be a positive integer or 'auto'; got {batch_size!r}.")
-
+    side = _side(batch_size, max(n1, n2), length)
+    t1, tm1 = _tiles(v1, m1, side)
+    t2, tm2 = _tiles(v2, m2, side)
+    pairs = tile_pairs(len(t1), len(t2), symmetric)
+    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
+    chunks = [pairs[i:i + per_chunk] for i in range(0, len(pairs), per_chunk)]
     devices = [device] if device is not None else jax.devices()
-    pairs = block_pairs(n1, n2, size, symmetric)
-    out = {k: np.empty((n1, n2), dtype) for k in kinds}
+
+    full = {k: np.empty((len(t1) * side, len(t2) * side), dtype) for k in KINDS}
     with jax.enable_x64(dtype == np.float64):
         pending = []
-        for index, (r1, r2) in enumerate(pairs):
-            dev = devices[index % len(devices)]
-            args = (*_pad_block(v1[r1], m1[r1], size), *_pad_block(v2[r2], m2[r2], size))
-            args = jax.device_put(args, dev)
-            pending.append((r1, r2, _jit_block_kernels(layer, *args)))
-        iterator = pending
+        for index, chunk in enumerate(chunks):
+            idx = np.array(chunk + [chunk[0]] * (per_chunk - len(chunk)))
+            args = (t1[idx[:, 0]], tm1[idx[:, 0]], t2[idx[:, 1]], tm2[idx[:, 1]])
+            args = jax.device_put(args, devices[index % len(devices)])
+            pending.append((chunk, _jit_chunk_kernels(layer, *args)))
         if progress:
             from tqdm.auto import tqdm
 
-            iterator = tqdm(pending, desc="kernel blocks", unit="block")
-        for r1, r2, result in iterator:
-            for kind, block in zip(KINDS, result):
-                if kind not in out:
-                    continue
-                block = np.asarray(block)[: r1.stop - r1.start, : r2.stop - r2.start]
-                out[kind][r1, r2] = block
-                if symmetric:
-                    out[kind][r2, r1] = block.T
-    if symmetric:
-        for kind in kinds:
-            out[kind] = (out[kind] + out[kind].T) / 2
+            pending = tqdm(pending, desc="kernel chunks", unit="chunk")
+        for chunk, result in pending:
+            for kind, values in zip(KINDS, result):
+                values = np.asarray(values)
+                for (a, b), tile in zip(chunk, values):
+                    full[kind][a * side:(a + 1) * side, b * side:(b + 1) * side] = tile
+                    if symmetric:
+                        full[kind][b * side:(b + 1) * side, a * side:(a + 1) * side] = tile.T
+    out = {}
+    for kind in kinds:
+        K = full[kind][:n1, :n2]
+        out[kind] = (K + K.T) / 2 if symmetric else np.ascontiguousarray(K)
     return out[kinds[0]] if isinstance(get, str) else out
