@@ -10,14 +10,11 @@ the vectorised :func:`._trig.asin` (``arctan2(y, x) = asin(y / r)`` for
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 
 from ._base import Layer
 from ._trig import asin
-
-
-def _sqrt(x):
-    return jnp.sqrt(jnp.maximum(x, 0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,50 +30,67 @@ class _Activation(Layer):
         return state._replace(nngp=nngp, ntk=state.ntk * dot, cov1=cov1, cov2=cov2)
 
 
+def _rsqrt(q):
+    """``1 / sqrt(q)``, and 0 where ``q`` is 0 (padding tokens)."""
+    return jnp.where(q > 0, jax.lax.rsqrt(jnp.where(q > 0, q, 1)), 0)
+
+
+def _cos_sin(q12, r1, r2):
+    """``c = q12 r1 r2`` clipped to [-1, 1], and ``sqrt(1 - c**2)``.
+
+    ``r1, r2`` are per-token factors broadcast against ``q12``: the square roots
+    are taken once per token rather than once per pair of tokens.
+    """
+    cos = jnp.clip(q12 * r1 * r2, -1, 1)
+    return cos, jnp.sqrt(1 - cos * cos)
+
+
 @dataclasses.dataclass(frozen=True)
 class Relu(_Activation):
     """ReLU: the arc-cosine kernel of degree 1 (Cho & Saul 2009)::
 
-        nngp' = (sqrt(q1 q2 - q12**2) + (pi - theta) q12) / (2 pi)
-        dot   = (pi - theta) / (2 pi),   theta = arccos(q12 / sqrt(q1 q2))
+        nngp' = sqrt(q1 q2) (sin(theta) + (pi - theta) cos(theta)) / (2 pi)
+        dot   = (pi - theta) / (2 pi),   cos(theta) = q12 / sqrt(q1 q2)
+
+    with ``pi - theta = pi/2 + asin(cos(theta))``.
     """
 
     def transform(self, q12, q1, q2):
-        norm = jnp.sqrt(q1 * q2)
-        cos = jnp.where(norm > 0, q12 / jnp.where(norm > 0, norm, 1), 0)
-        dot = 0.25 + asin(cos) / (2 * jnp.pi)  # (pi - theta) / (2 pi)
-        root = _sqrt(q1 * q2 - q12**2)
-        return root / (2 * jnp.pi) + dot * q12, dot
+        cos, sin = _cos_sin(q12, _rsqrt(q1), _rsqrt(q2))
+        dot = 0.25 + asin(cos) / (2 * jnp.pi)
+        return sin * (jnp.sqrt(q1) * jnp.sqrt(q2)) / (2 * jnp.pi) + dot * q12, dot
 
 
 @dataclasses.dataclass(frozen=True)
 class Erf(_Activation):
-    """erf (Williams 1997)::
+    """erf (Williams 1997), with ``x = 2 q12 / sqrt((1 + 2 q1)(1 + 2 q2))``::
 
-        nngp' = 2/pi * arcsin(2 q12 / sqrt((1 + 2 q1)(1 + 2 q2)))
+        nngp' = 2/pi * asin(x)
         dot   = 4/pi / sqrt((1 + 2 q1)(1 + 2 q2) - 4 q12**2)
     """
 
     def transform(self, q12, q1, q2):
-        prod = (1 + 2 * q1) * (1 + 2 * q2)
-        root = _sqrt(prod - 4 * q12**2)
-        return 2 / jnp.pi * asin(2 * q12 / jnp.sqrt(prod)), 4 / jnp.pi / root
+        r1, r2 = jax.lax.rsqrt(1 + 2 * q1), jax.lax.rsqrt(1 + 2 * q2)
+        x, root = _cos_sin(2 * q12, r1, r2)
+        return 2 / jnp.pi * asin(x), 4 / jnp.pi * (r1 * r2) / root
 
 
 @dataclasses.dataclass(frozen=True)
 class Gelu(_Activation):
     """GELU, ``x * Phi(x)`` (Tsuchida et al. 2021, "Avoiding kernel fixed
-    points: computing with ELU and GELU infinite networks", arXiv 2002.08517)."""
+    points: computing with ELU and GELU infinite networks", arXiv 2002.08517),
+    with ``delta**2 = (1 + q1)(1 + q2) - q12**2``."""
 
     def transform(self, q12, q1, q2):
+        s1, s2 = jnp.sqrt(q1 + 1), jnp.sqrt(q2 + 1)
+        x, root = _cos_sin(q12, 1 / s1, 1 / s2)
         prod, prod1 = q1 * q2, (q1 + 1) * (q2 + 1)
-        delta2 = prod1 - q12**2
-        delta = _sqrt(delta2)
-        angle = asin(q12 / jnp.sqrt(prod1))
+        delta = (s1 * s2) * root
+        delta2 = prod1 * (root * root)
+        angle = asin(x)
         nngp = ((q12**2 + prod * delta2) / (prod1 * delta) + q12 * angle) / (2 * jnp.pi)
-        nngp = nngp + q12 / 4
         dot = (1 / delta2 + (1 - prod) / prod1 + 1) * q12 / delta / (2 * jnp.pi)
-        return nngp, dot + 0.25 + angle / (2 * jnp.pi)
+        return nngp + q12 / 4, dot + 0.25 + angle / (2 * jnp.pi)
 
 
 @dataclasses.dataclass(frozen=True)

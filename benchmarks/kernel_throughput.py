@@ -1,0 +1,116 @@
+"""Throughput of the train-train NNGP+NTK kernel, optionally against neural-tangents.
+
+The benchmark workload (issue #4): n=400 sequences of L=32 tokens with d=16
+features, ``transformer(n_blocks=2, positional="sum")``, float32::
+
+    .venv/bin/python benchmarks/kernel_throughput.py
+    .venv/bin/python benchmarks/kernel_throughput.py --nt-python .nt-ref/bin/python
+    .venv/bin/python benchmarks/kernel_throughput.py --dtype float64
+
+``--nt-python`` is a Python of the pinned neural-tangents 0.6.5 environment
+(../shared/nt-reference/README.md); neural-tangents then runs on the same inputs
+in a subprocess (jitted, whole batch at once, warm) and the ratio of the two
+times and the largest relative difference are printed.
+
+Figures: pairs per second count every entry of the n x n kernel (n**2 / s),
+for both libraries.  The FLOP count is that of the attention contractions of
+the unique pairs, n (n + 1) / 2 * n_blocks * 8 L**3 (NNGP and NTK, two L x L x L
+products each), plus the input inner products n (n + 1) / 2 * 2 L**2 d; the
+elementwise work is not counted.  Peak memory is the process's peak resident
+set size (it includes JAX itself, ~0.3 GB).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def workload(n, length, features, dtype, seed=0):
+    """Random sequences with 0-25% of trailing tokens padded."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, length, features))
+    for i, cut in enumerate(rng.integers(0, length // 4 + 1, size=n)):
+        if cut:
+            X[i, length - cut:] = np.nan
+    return X.astype(dtype)
+
+
+def flops(n, length, features, n_blocks):
+    pairs = n * (n + 1) / 2
+    return pairs * (n_blocks * 8 * length**3 + 2 * length**2 * features)
+
+
+def run_skattn(X, params, repeats, batch_size):
+    from skattn.kernels import transformer
+
+    k = transformer(**params)
+    start = time.perf_counter()
+    k(X, get=("nngp", "ntk"), batch_size=batch_size)
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = k(X, get=("nngp", "ntk"), batch_size=batch_size)
+        times.append(time.perf_counter() - start)
+    return out, min(times), first
+
+
+def run_nt(nt_python, X, params, repeats):
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
+        np.savez(src, x=X, params=json.dumps(params), repeats=repeats)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        subprocess.run([nt_python, "-W", "ignore", str(Path(__file__).with_name("nt_side.py")),
+                        src, dst], check=True, env=env)
+        with np.load(dst) as res:
+            return {k: res[k] for k in res.files}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--length", type=int, default=32)
+    parser.add_argument("--features", type=int, default=16)
+    parser.add_argument("--n-blocks", type=int, default=2)
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--batch-size", default="auto")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--nt-python", help="Python of the pinned neural-tangents environment")
+    args = parser.parse_args(argv)
+    batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
+
+    import jax
+
+    params = dict(n_blocks=args.n_blocks, positional="sum")
+    X = workload(args.n, args.length, args.features, args.dtype)
+    n = args.n
+    print(f"workload: n={n} L={args.length} d={args.features} {params} {args.dtype}; "
+          f"devices: {jax.devices()}")
+    out, seconds, first = run_skattn(X, params, args.repeats, batch_size)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    gflop = flops(n, args.length, args.features, args.n_blocks) / 1e9
+    print(f"skattn: {seconds:.3f} s (first call {first:.2f} s with compilation), "
+          f"{n * n / seconds:,.0f} pairs/s, {gflop / seconds:.1f} GFLOP/s "
+          f"of {gflop:.1f} GFLOP, peak memory {peak / 2**30:.2f} GiB")
+    if args.nt_python:
+        nt = run_nt(args.nt_python, X, params, args.repeats)
+        diff = max(float(np.abs(out[k] - nt[k]).max() / np.abs(nt[k]).max())
+                   for k in ("nngp", "ntk"))
+        print(f"neural-tangents 0.6.5: {float(nt['seconds']):.3f} s (first call "
+              f"{float(nt['first']):.2f} s), {n * n / float(nt['seconds']):,.0f} pairs/s, "
+              f"peak memory {float(nt['peak_bytes']) / 2**30:.2f} GiB")
+        print(f"speed-up: {float(nt['seconds']) / seconds:.1f}x; "
+              f"max relative difference: {diff:.2e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
