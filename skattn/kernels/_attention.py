@@ -51,13 +51,13 @@ def positional_covariance(length, decay, scale, p_norm, dtype):
 
 
 def sandwich(G1, K, G2):
-    """``out[..., i, j, s, t] = sum_ab G1[i, s, a] K[..., i, j, a, b] G2[j, t, b]``.
+    """``out[i, j, s, t] = sum_ab G1[i, s, a] K[i, j, a, b] G2[j, t, b]``.
 
     Written as two contractions so that each is one batched matrix product:
-    over ``a`` with ``i`` batched, then over ``b`` with ``j`` batched.
+    over ``b`` with ``j`` batched, then over ``a`` with ``i`` batched.
     """
-    half = jnp.einsum("isa,...ijab->...ijsb", G1, K)
-    return jnp.einsum("...ijsb,jtb->...ijst", half, G2)
+    half = jnp.einsum("ijab,jtb->ijat", K, G2)
+    return jnp.einsum("isa,ijat->ijst", G1, half)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,13 +135,19 @@ class SelfAttention(Layer):
                 w_in * state.cov2 + w_pos * R * (m2[:, :, None] * m2[:, None, :]))
 
     def _weights(self, cov, mask):
-        """Deterministic attention matrices ``G = attention(qk_std * cov)``."""
+        """Deterministic attention matrices ``G = attention(qk_std * cov)``.
+
+        Padding keys get no weight; padding queries get a zero row, so that
+        the sandwiches below are zero wherever a padding token is involved.
+        """
         logits = self.qk_std * cov
         keys = mask[:, None, :] > 0
         if self.attention == "softmax":
-            return jax.nn.softmax(jnp.where(keys, logits, -jnp.inf), axis=-1)
-        fn = {"identity": lambda x: x, "relu": jax.nn.relu, "abs": jnp.abs}[self.attention]
-        return jnp.where(keys, fn(logits), 0)
+            G = jax.nn.softmax(jnp.where(keys, logits, -jnp.inf), axis=-1)
+        else:
+            fn = {"identity": lambda x: x, "relu": jax.nn.relu, "abs": jnp.abs}[self.attention]
+            G = jnp.where(keys, fn(logits), 0)
+        return G * mask[:, :, None]
 
     def apply(self, state):
         if state.pooled:
@@ -152,7 +158,8 @@ class SelfAttention(Layer):
             out = self._linear(state, mixed)
         else:
             out = self._sqrt_identity(state, mixed)
-        return out.remasked()
+        # Padding entries are zero already, but for the bias.
+        return out.remasked() if self.b_std else out
 
     def _linear(self, state, mixed):
         nngp_m, ntk_m, cov1_m, cov2_m = mixed
@@ -163,9 +170,8 @@ class SelfAttention(Layer):
         else:
             values = (state.nngp, state.ntk, state.cov1, state.cov2)
         ov2, b2 = self.ov_std**2, self.b_std**2
-        both = sandwich(G1, jnp.stack(values[:2]), G2)
-        nngp = ov2 * both[0] + b2
-        ntk = ov2 * both[1] + b2 + 2 * (nngp - b2)
+        nngp = ov2 * sandwich(G1, values[0], G2) + b2
+        ntk = ov2 * sandwich(G1, values[1], G2) + b2 + 2 * (nngp - b2)
 
         def self_sandwich(G, cov):
             return ov2 * jnp.einsum("isa,iab,itb->ist", G, cov, G) + b2

@@ -32,9 +32,10 @@ class Dense(Layer):
     def apply(self, state):
         w2, b2 = self.w_std**2, self.b_std**2
         nngp = w2 * state.nngp + b2
-        return state._replace(
+        out = state._replace(
             nngp=nngp,
             ntk=nngp + w2 * state.ntk,
             cov1=w2 * state.cov1 + b2,
             cov2=w2 * state.cov2 + b2,
-        ).remasked()
+        )
+        return out.remasked() if self.b_std else out

@@ -23,6 +23,9 @@ class KernelState(NamedTuple):
         Each sequence's covariance with itself (batch 1 and batch 2).
     mask1, mask2 : jax.Array of shape (n, L)
         1 where a real token stands, 0 at padding, in the kernels' dtype.
+
+    Every layer keeps the invariant that token-level kernels are zero wherever
+    a padding token is involved (neural-tangents' "remasking").
     """
 
     nngp: jax.Array
