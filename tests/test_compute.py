@@ -95,3 +95,26 @@ def test_two_devices_give_the_same_kernels(data, whole, tmp_path):
 def test_vectorised_arcsine_is_accurate(dtype, tolerance):
     with jax.enable_x64(dtype == np.float64):
         assert reference_error(dtype) < tolerance
+
+
+def test_joblib_processes_give_the_same_kernels(data, whole):
+    X, Y = data
+    square = KERNEL(X, get=("nngp", "ntk"), batch_size=2, n_jobs=2)
+    cross = KERNEL(X, Y, get="ntk", batch_size=2, n_jobs=2)
+    for kind in ("nngp", "ntk"):
+        np.testing.assert_allclose(square[kind], whole[0][kind], rtol=1e-9)
+    np.testing.assert_allclose(cross, whole[1]["ntk"], rtol=1e-9)
+
+
+def test_kernel_written_into_memory_maps(data, whole, tmp_path):
+    X, _ = data
+    paths = {"nngp": tmp_path / "nngp.npy", "ntk": tmp_path / "ntk.npy"}
+    got = KERNEL(X, get=("nngp", "ntk"), batch_size=2, out=paths)
+    assert isinstance(got["ntk"], np.memmap)
+    for kind, path in paths.items():
+        np.testing.assert_allclose(np.load(path), whole[0][kind], rtol=1e-9)
+
+
+def test_memory_map_needs_one_path_per_kernel(data, tmp_path):
+    with pytest.raises(ValueError, match="out must name one file per kernel"):
+        KERNEL(data[0], get=("nngp", "ntk"), out=tmp_path / "k.npy")

@@ -22,7 +22,7 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, X1, X2=None, *, get="nngp", batch_size="auto",
-                 device=None, progress=False):
+                 device=None, progress=None, n_jobs=None, out=None):
         """Evaluate the kernel between two batches of padded sequences.
 
         Parameters
@@ -34,11 +34,20 @@ class Layer:
         get : {"nngp", "ntk"} or tuple of them, default="nngp"
             Which kernel(s) to return; a tuple gives a dict.
         batch_size : int or "auto", default="auto"
-            Sequences per block; "auto" picks it from a memory budget.
+            Sequences a side of the tiles the pairs are cut into; memory grows
+            as ``batch_size**2 * L**2``.  "auto" keeps a tile near 2**18 token
+            pairs.  Any n1 and n2 work.
         device : jax.Device or None, default=None
-            Pin the computation to one device; None spreads blocks over all.
-        progress : bool, default=False
-            Show a progress bar over blocks.
+            Pin the computation to one device; None spreads tiles over all of
+            ``jax.devices()``.
+        progress : bool or None, default=None
+            Show a progress bar; None shows one for long computations only.
+        n_jobs : int or None, default=None
+            Workers for ``joblib.Parallel``: None computes in this process (or
+            follows an active ``joblib.parallel_config``, e.g. a Dask backend).
+        out : str, path, dict or None, default=None
+            Write the kernel into a ``.npy`` memory map at this path (a dict
+            ``{kind: path}`` when ``get`` is a tuple) and return the map.
 
         Returns
         -------
@@ -46,5 +55,5 @@ class Layer:
         """
         from ._compute import evaluate
 
-        return evaluate(self, X1, X2, get=get, batch_size=batch_size,
-                        device=device, progress=progress)
+        return evaluate(self, X1, X2, get=get, batch_size=batch_size, device=device,
+                        progress=progress, n_jobs=n_jobs, out=out)

@@ -1,21 +1,29 @@
-"""Tiled evaluation of a layer's kernel on padded sequences.
+"""Tiled, parallel evaluation of a layer's kernel on padded sequences.
 
-The ``n1 x n2`` sequence pairs are cut into square tiles of ``batch_size``
-sequences a side.  The whole network runs on one tile at a time (inside a
-``lax.map``), so a tile's token-level kernels stay in the processor's cache
-and memory is bounded by the tile, whatever ``n1`` and ``n2``.  A train-train
-kernel (``X2=None``) computes each unordered pair of tiles once and mirrors it.
+Three levels cut the work on ``n1 x n2`` sequence pairs:
 
-Tiles are grouped into chunks, one jitted call each: the layer is a static
-(hashable) argument and shapes are rounded to powers of two, so there is one
-compilation per architecture, token count, width and dtype, shared by every
-caller.  Chunks are spread over ``jax.devices()`` and drive the progress bar.
+* tiles: square groups of ``batch_size`` sequences a side.  The whole network
+  runs on one tile at a time (inside a ``lax.map``), so a tile's token-level
+  kernels stay in the processor's cache and memory is bounded by the tile,
+  whatever ``n1`` and ``n2``.
+* chunks: a few tiles per jitted call.  The layer is a static (hashable)
+  argument and shapes are rounded to powers of two, so there is one
+  compilation per architecture, token count, width and dtype, shared by every
+  caller.  Chunks are spread over ``jax.devices()`` (or pinned to ``device``).
+* tasks: rectangular blocks of the kernel dispatched through
+  ``joblib.Parallel``, so ``n_jobs`` uses local processes and
+  ``joblib.parallel_config(backend="dask")`` a Dask cluster.  A task carries
+  the layer (plain configuration) and its slices of the data; each worker
+  compiles once and reuses.  With one worker everything is one in-process task.
+
+A train-train kernel (``X2=None``) computes each unordered pair of tiles or
+blocks once and mirrors it.
 """
 
 import math
 
 import jax
-import jax.numpy as jnp
+import joblib
 import numpy as np
 
 from .._inputs import as_sequences
@@ -25,8 +33,12 @@ KINDS = ("nngp", "ntk")
 #: Token pairs per tile: 2**18 keeps a tile's kernels (~1 MiB each in float32)
 #: in cache.
 TILE_TOKEN_PAIRS = 2**18
-#: Tiles per jitted call (the unit of progress and of device placement).
+#: Tiles per jitted call.
 TILES_PER_CHUNK = 16
+#: Tasks per worker when the work is spread over several (load balance).
+TASKS_PER_WORKER = 4
+#: Show a progress bar by default from this many tiles on.
+PROGRESS_FROM_TILES = 2000
 
 
 def _parse_get(get):
@@ -106,7 +118,7 @@ def prepare(X1, X2=None):
 
 
 def tile_pairs(count1, count2, symmetric):
-    """Tile index pairs to compute; only ``a <= b`` when symmetric."""
+    """Tile (or block) index pairs to compute; only ``a <= b`` when symmetric."""
     return [(a, b) for a in range(count1) for b in range(count2)
             if not (symmetric and b < a)]
 
@@ -120,44 +132,118 @@ def _side(batch_size, n, length):
     raise ValueError(f"batch_size must be a positive integer or 'auto'; got {batch_size!r}.")
 
 
-def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
-             progress=False):
-    """Kernels of ``layer`` between ``X1`` and ``X2``: see :meth:`Layer.__call__`."""
-    kinds = _parse_get(get)
-    v1, m1, v2, m2, dtype = prepare(X1, X2)
+def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
+    """Kernels between two validated batches; ``v2 is None`` means ``v1`` with itself.
+
+    This is one task: it runs in the caller's process or on a joblib/Dask
+    worker.  Returns ``{kind: (n1, n2) array}``; ``tick(k)`` reports ``k`` tiles
+    done.
+    """
     symmetric = v2 is None
     if symmetric:
         v2, m2 = v1, m1
-    n1, n2, length = v1.shape[0], v2.shape[0], v1.shape[1]
-    side = _side(batch_size, max(n1, n2), length)
     t1, tm1 = _tiles(v1, m1, side)
     t2, tm2 = _tiles(v2, m2, side)
     pairs = tile_pairs(len(t1), len(t2), symmetric)
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
-    chunks = [pairs[i:i + per_chunk] for i in range(0, len(pairs), per_chunk)]
     devices = [device] if device is not None else jax.devices()
-
-    full = {k: np.empty((len(t1) * side, len(t2) * side), dtype) for k in KINDS}
-    with jax.enable_x64(dtype == np.float64):
+    full = {k: np.empty((len(t1) * side, len(t2) * side), v1.dtype) for k in kinds}
+    with jax.enable_x64(v1.dtype == np.float64):
         pending = []
-        for index, chunk in enumerate(chunks):
+        for start in range(0, len(pairs), per_chunk):
+            chunk = pairs[start:start + per_chunk]
             idx = np.array(chunk + [chunk[0]] * (per_chunk - len(chunk)))
             args = (t1[idx[:, 0]], tm1[idx[:, 0]], t2[idx[:, 1]], tm2[idx[:, 1]])
-            args = jax.device_put(args, devices[index % len(devices)])
+            args = jax.device_put(args, devices[len(pending) % len(devices)])
             pending.append((chunk, _jit_chunk_kernels(layer, *args)))
-        if progress:
-            from tqdm.auto import tqdm
-
-            pending = tqdm(pending, desc="kernel chunks", unit="chunk")
         for chunk, result in pending:
             for kind, values in zip(KINDS, result):
+                if kind not in full:
+                    continue
                 values = np.asarray(values)
                 for (a, b), tile in zip(chunk, values):
                     full[kind][a * side:(a + 1) * side, b * side:(b + 1) * side] = tile
                     if symmetric:
                         full[kind][b * side:(b + 1) * side, a * side:(a + 1) * side] = tile.T
+            if tick is not None:
+                tick(len(chunk))
+    n1, n2 = len(v1), len(v2)
     out = {}
-    for kind in kinds:
-        K = full[kind][:n1, :n2]
+    for kind, K in full.items():
+        K = K[:n1, :n2]
         out[kind] = (K + K.T) / 2 if symmetric else np.ascontiguousarray(K)
-    return out[kinds[0]] if isinstance(get, str) else out
+    return out
+
+
+def _task_blocks(n1, n2, side, symmetric, workers):
+    """Row and column ranges of the tasks: whole matrix for one worker."""
+    if workers == 1:
+        return [(slice(0, n1), slice(0, n2))]
+    tiles = -(-max(n1, n2) // side)
+    per_side = math.ceil(math.sqrt(TASKS_PER_WORKER * workers * (2 if symmetric else 1)))
+    size = side * max(1, -(-tiles // per_side))
+    count1, count2 = -(-n1 // size), -(-n2 // size)
+    return [(slice(a * size, min((a + 1) * size, n1)), slice(b * size, min((b + 1) * size, n2)))
+            for a, b in tile_pairs(count1, count2, symmetric)]
+
+
+def _output(kinds, shape, dtype, out):
+    if out is None:
+        return {k: np.empty(shape, dtype) for k in kinds}
+    paths = {kinds[0]: out} if not isinstance(out, dict) else out
+    if set(paths) != set(kinds):
+        raise ValueError(f"out must name one file per kernel in get={kinds}; got {out!r}.")
+    return {k: np.lib.format.open_memmap(paths[k], mode="w+", dtype=dtype, shape=shape)
+            for k in kinds}
+
+
+def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
+             progress=None, n_jobs=None, out=None):
+    """Kernels of ``layer`` between ``X1`` and ``X2``: see :meth:`Layer.__call__`."""
+    kinds = _parse_get(get)
+    v1, m1, v2, m2, dtype = prepare(X1, X2)
+    symmetric = v2 is None
+    n1 = len(v1)
+    n2 = n1 if symmetric else len(v2)
+    side = _side(batch_size, max(n1, n2), v1.shape[1])
+    workers = joblib.effective_n_jobs(n_jobs)
+    blocks = _task_blocks(n1, n2, side, symmetric, workers)
+    result = _output(kinds, (n1, n2), dtype, out)
+
+    n_tiles = len(tile_pairs(-(-n1 // side), -(-n2 // side), symmetric))
+    if progress is None:
+        progress = n_tiles >= PROGRESS_FROM_TILES
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_tiles if workers == 1 else len(blocks),
+                   desc="kernel tiles" if workers == 1 else "kernel blocks")
+
+    if workers == 1:
+        rows, cols = blocks[0]
+        tick = bar.update if bar is not None else None
+        parts = [((rows, cols), kernel_block(layer, v1, m1, v2, m2, kinds, side, device, tick))]
+    else:
+        def task(rows, cols):
+            diagonal = symmetric and rows == cols
+            other = (None, None) if diagonal else (
+                (v1[cols], m1[cols]) if symmetric else (v2[cols], m2[cols]))
+            return joblib.delayed(kernel_block)(layer, v1[rows], m1[rows], *other,
+                                                kinds, side, device)
+
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        parts = zip(blocks, parallel(task(r, c) for r, c in blocks))
+    for (rows, cols), block in parts:
+        for kind in kinds:
+            result[kind][rows, cols] = block[kind]
+            if symmetric and rows != cols:
+                result[kind][cols, rows] = block[kind].T
+        if bar is not None and workers != 1:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if out is not None:
+        for K in result.values():
+            K.flush()
+    return result[kinds[0]] if isinstance(get, str) else result
