@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from ._base import Layer
 from ._checks import check_nonnegative, check_option
+from ._state import outer
 
 MECHANISMS = ("softmax", "identity", "relu", "abs")
 POSITIONAL = ("none", "sum", "concat")
@@ -51,13 +52,14 @@ def positional_covariance(length, decay, scale, p_norm, dtype):
 
 
 def sandwich(G1, K, G2):
-    """``out[i, j, s, t] = sum_ab G1[i, s, a] K[i, j, a, b] G2[j, t, b]``.
+    """``out[i, s, j, t] = sum_ab G1[i, s, a] K[i, a, j, b] G2[j, t, b]``.
 
-    Written as two contractions so that each is one batched matrix product:
-    over ``b`` with ``j`` batched, then over ``a`` with ``i`` batched.
+    Two contractions, each one batched matrix product: over ``a`` with ``i``
+    batched (``K[i]`` is already an ``(L, n2 L)`` matrix), then over ``b`` with
+    ``j`` batched.
     """
-    half = jnp.einsum("ijab,jtb->ijat", K, G2)
-    return jnp.einsum("isa,ijat->ijst", G1, half)
+    half = jnp.einsum("isa,iajb->isjb", G1, K)
+    return jnp.einsum("isjb,jtb->isjt", half, G2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +130,7 @@ class SelfAttention(Layer):
         m1, m2 = state.mask1, state.mask2
         R = positional_covariance(state.nngp.shape[-1], self.pos_decay, self.pos_scale,
                                   self.pos_p_norm, state.nngp.dtype)
-        R12 = R * (m1[:, None, :, None] * m2[None, :, None, :])
+        R12 = R[None, :, None, :] * outer(m1, m2)
         return (w_in * state.nngp + w_pos * R12,
                 w_in * state.ntk + w_pos * R12,
                 w_in * state.cov1 + w_pos * R * (m1[:, :, None] * m1[:, None, :]),
@@ -183,8 +185,8 @@ class SelfAttention(Layer):
     def _sqrt_identity(self, state, mixed):
         nngp_m, ntk_m, cov1_m, cov2_m = mixed
 
-        def inner(a, b):  # sum over token pairs
-            return jnp.sum(a * b, axis=(-2, -1), keepdims=True)
+        def inner(a, b):  # sum over token pairs: axes (s, t) of (i, s, j, t) or (i, s, t)
+            return jnp.sum(a * b, axis=(1, 3) if a.ndim == 4 else (1, 2), keepdims=True)
 
         own = mixed if self.val_pos_emb else (state.nngp, state.ntk, state.cov1, state.cov2)
         s2, b2 = (self.qk_std * self.ov_std) ** 2, self.b_std**2

@@ -10,7 +10,7 @@ class GlobalAvgPool(Layer):
     """Mean over tokens, padding excluded.
 
     The pooled kernel is the mean of the token-level kernel over all pairs of
-    real tokens: ``sum_{s,t} nngp[i, j, s, t] / (len_i * len_j)``.
+    real tokens: ``sum_{s,t} nngp[i, s, j, t] / (len_i * len_j)``.
     """
 
     def apply(self, state):
@@ -21,8 +21,8 @@ class GlobalAvgPool(Layer):
         n2 = state.mask2.sum(axis=1)
         pair = n1[:, None] * n2[None, :]
         return state._replace(
-            nngp=state.nngp.sum(axis=(2, 3)) / pair,
-            ntk=state.ntk.sum(axis=(2, 3)) / pair,
+            nngp=state.nngp.sum(axis=(1, 3)) / pair,
+            ntk=state.ntk.sum(axis=(1, 3)) / pair,
             cov1=state.cov1.sum(axis=(1, 2)) / n1**2,
             cov2=state.cov2.sum(axis=(1, 2)) / n2**2,
         )

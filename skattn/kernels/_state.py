@@ -12,13 +12,20 @@ import jax
 import jax.numpy as jnp
 
 
+def outer(a1, a2):
+    """``a1[i, s] * a2[j, t]`` in the pair layout ``(i, s, j, t)``."""
+    return a1[:, :, None, None] * a2[None, None, :, :]
+
+
 class KernelState(NamedTuple):
     """Kernels of a layer's outputs for two batches of sequences.
 
     Attributes
     ----------
-    nngp, ntk : jax.Array of shape (n1, n2, L, L), or (n1, n2) once pooled
-        Covariance and neural tangent kernel between tokens of the two batches.
+    nngp, ntk : jax.Array of shape (n1, L, n2, L), or (n1, n2) once pooled
+        Covariance and neural tangent kernel between tokens of the two batches:
+        ``nngp[i, s, j, t]`` is between token ``s`` of ``i`` and ``t`` of ``j``
+        (this layout makes the attention contractions plain matrix products).
     cov1, cov2 : jax.Array of shape (n, L, L), or (n,) once pooled
         Each sequence's covariance with itself (batch 1 and batch 2).
     mask1, mask2 : jax.Array of shape (n, L)
@@ -45,7 +52,7 @@ class KernelState(NamedTuple):
         if self.pooled:
             return self
         m1, m2 = self.mask1, self.mask2
-        pair = m1[:, None, :, None] * m2[None, :, None, :]
+        pair = outer(m1, m2)
         return self._replace(
             nngp=self.nngp * pair,
             ntk=self.ntk * pair,
@@ -63,14 +70,14 @@ class KernelState(NamedTuple):
     def variance_pairs(self):
         """Variances broadcast against ``nngp``, ``cov1`` and ``cov2``.
 
-        Returns three ``(left, right)`` pairs: for entry ``[i, j, s, t]`` of
+        Returns three ``(left, right)`` pairs: for entry ``[i, s, j, t]`` of
         ``nngp`` the variances of token ``s`` of ``i`` and ``t`` of ``j``, and the
         same for ``cov1`` and ``cov2``.  Elementwise layers read these.
         """
         v1, v2 = self.variances()
         if self.pooled:
             return (v1[:, None], v2[None, :]), (v1, v1), (v2, v2)
-        return ((v1[:, None, :, None], v2[None, :, None, :]),
+        return ((v1[:, :, None, None], v2[None, None, :, :]),
                 (v1[:, :, None], v1[:, None, :]),
                 (v2[:, :, None], v2[:, None, :]))
 
@@ -78,11 +85,11 @@ class KernelState(NamedTuple):
 def input_state(x1, mask1, x2, mask2):
     """The state of the raw inputs: token inner products over the features.
 
-    ``nngp[i, j, s, t] = x1[i, s] . x2[j, t] / d`` (neural-tangents'
+    ``nngp[i, s, j, t] = x1[i, s] . x2[j, t] / d`` (neural-tangents'
     ``_inputs_to_kernel``); the NTK of the inputs is zero.
     """
     d = x1.shape[-1]
-    nngp = jnp.einsum("isc,jtc->ijst", x1, x2) / d
+    nngp = jnp.einsum("isc,jtc->isjt", x1, x2) / d
     cov1 = jnp.einsum("isc,itc->ist", x1, x1) / d
     cov2 = jnp.einsum("isc,itc->ist", x2, x2) / d
     dtype = x1.dtype
