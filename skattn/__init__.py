@@ -1,3 +1,12 @@
 """skattn: infinite-width attention networks as scikit-learn estimators."""
 
 __version__ = "0.1.0"
+
+from .classification import AttentionNNGPClassifier, AttentionNTKClassifier
+from .preprocessing import SequencePadder, SequenceScaler
+from .regression import AttentionNNGPRegressor, AttentionNTKRegressor
+
+__all__ = [
+    "AttentionNNGPClassifier", "AttentionNNGPRegressor", "AttentionNTKClassifier",
+    "AttentionNTKRegressor", "SequencePadder", "SequenceScaler",
+]

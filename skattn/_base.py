@@ -1,0 +1,279 @@
+"""The estimator base shared by the four attention estimators.
+
+It holds everything that does not depend on the targets: the parameters of
+the architecture and their validation, the kernel computation, the fit
+(kernels, factorisation, dual coefficients) and the posterior at new inputs.
+Subclasses say which kernel they are trained with (``_kind``) and turn targets
+into a ``(n_samples, n_outputs)`` float array (``_encode_targets``).
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _inference
+from ._inputs import as_sequences
+from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
+from .kernels._activations import ACTIVATIONS
+from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
+
+_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+#: The constraint of the gradient-descent estimators' training time ``t``.
+TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
+#: Sequences per kernel evaluation when only a kernel's diagonal is needed.
+_DIAGONAL_CHUNK = 16
+
+
+class _AttentionBase(BaseEstimator):
+    """Fit and posterior of an infinitely wide attention network.
+
+    Not an estimator on its own: see :class:`AttentionNNGPRegressor` and its
+    siblings. Subclasses set ``_kind`` ("nngp": Bayesian posterior, "ntk":
+    gradient descent), ``_target_checks`` (passed to ``validate_data`` for
+    ``y``) and ``_encode_targets``.
+    """
+
+    _kind = None
+    _target_checks = {}
+
+    _parameter_constraints: dict = {
+        "n_blocks": [Interval(Integral, 0, None, closed="left")],
+        "attention": [StrOptions(set(MECHANISMS))],
+        "scaling": [StrOptions({"linear", "sqrt"})],
+        "qk_std": [_NONNEGATIVE],
+        "ov_std": [_NONNEGATIVE],
+        "positional": [StrOptions(set(POSITIONAL))],
+        "pos_std": [_NONNEGATIVE],
+        "pos_decay": [StrOptions({d for d in DECAYS if d is not None}), None],
+        "pos_scale": [Interval(Real, 0, None, closed="neither")],
+        "pos_p_norm": [_NONNEGATIVE],
+        "val_pos_emb": ["boolean"],
+        "layer_norm": [StrOptions({"post", "pre", "none"})],
+        "residual": ["boolean"],
+        "mlp": ["boolean"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "w_std": [_NONNEGATIVE],
+        "b_std": [_NONNEGATIVE],
+        "alpha": [_NONNEGATIVE],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "architecture": [None, Layer],
+    }
+
+    def __init__(
+        self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
+        ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
+        pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
+        mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
+        dtype="float64", architecture=None,
+    ):
+        self.n_blocks = n_blocks
+        self.attention = attention
+        self.scaling = scaling
+        self.qk_std = qk_std
+        self.ov_std = ov_std
+        self.positional = positional
+        self.pos_std = pos_std
+        self.pos_decay = pos_decay
+        self.pos_scale = pos_scale
+        self.pos_p_norm = pos_p_norm
+        self.val_pos_emb = val_pos_emb
+        self.layer_norm = layer_norm
+        self.residual = residual
+        self.mlp = mlp
+        self.activation = activation
+        self.w_std = w_std
+        self.b_std = b_std
+        self.alpha = alpha
+        self.dtype = dtype
+        self.architecture = architecture
+
+    # ------------------------------------------------------------------ kernels
+
+    def _architecture(self):
+        """The layer whose kernels the model uses: ``architecture`` or the flat one."""
+        if self.architecture is not None:
+            return self.architecture
+        params = {name: getattr(self, name) for name in TRANSFORMER_DEFAULTS}
+        # numpy scalars (from a parameter grid) as the plain Python values layers check
+        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+        return transformer(**params)
+
+    def _kernels(self, X1, X2=None, kinds=("nngp",), diagonal=False):
+        """The kernels of the architecture: every kernel the estimator uses comes from here.
+
+        Returns a dict ``kind -> (n1, n2)`` array in the estimator's dtype, or,
+        with ``diagonal=True``, ``kind -> (n1,)``: the diagonal of ``X1``'s own
+        kernel, computed in chunks of ``_DIAGONAL_CHUNK`` sequences so that it
+        costs ``O(n1)`` kernel entries instead of ``O(n1**2)``.
+        """
+        layer = self._architecture()
+        X1 = np.asarray(X1, dtype=self.dtype)
+        if diagonal:
+            chunks = [layer(X1[i:i + _DIAGONAL_CHUNK], get=kinds, batch_size=_DIAGONAL_CHUNK)
+                      for i in range(0, len(X1), _DIAGONAL_CHUNK)]
+            return {kind: np.concatenate([np.diagonal(c[kind]) for c in chunks])
+                    for kind in kinds}
+        if X2 is not None:
+            X2 = np.asarray(X2, dtype=self.dtype)
+        return layer(X1, X2, get=kinds)
+
+    def compute_kernel(self, X1, X2=None, kind=None):
+        """Kernel of the configured architecture between two batches of sequences.
+
+        Usable before `fit`: it depends on the parameters only.
+
+        Parameters
+        ----------
+        X1 : array-like of shape (n1, n_tokens, n_token_features) or (n1, n_tokens)
+            Sequences padded with all-NaN tokens.
+        X2 : array-like of shape (n2, n_tokens2, n_token_features) or (n2, n_tokens2), \
+default=None
+            None means ``X1`` against itself.
+        kind : {"nngp", "ntk"} or None, default=None
+            Which kernel; None is the one the estimator is trained with.
+
+        Returns
+        -------
+        kernel : ndarray of shape (n1, n2)
+            In the estimator's ``dtype``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skattn import AttentionNTKRegressor
+        >>> X = np.random.default_rng(0).normal(size=(5, 3))
+        >>> reg = AttentionNTKRegressor(n_blocks=1)
+        >>> reg.compute_kernel(X).shape, reg.compute_kernel(X, X[:2], kind="nngp").shape
+        ((5, 5), (5, 2))
+        """
+        self._validate_params()
+        kind = self._kind if kind is None else kind
+        if kind not in ("nngp", "ntk"):
+            raise ValueError(f"kind must be 'nngp', 'ntk' or None; got {kind!r}.")
+        return self._kernels(X1, X2, (kind,))[kind]
+
+    # ---------------------------------------------------------------- inputs
+
+    def _validate_X(self, X, y="no_validation", reset=False):
+        """``validate_data`` with padding allowed, then the sequence checks."""
+        # sklearn's message would call token positions "features"; arrays get a clearer one
+        if not reset and getattr(X, "ndim", None) == 3 and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has sequences of {X.shape[1]} token positions, but "
+                f"{type(self).__name__} was fitted on {self.n_features_in_}. Pad (or "
+                f"truncate) them to {self.n_features_in_} positions, e.g. with a "
+                "SequencePadder fitted on the training sequences."
+            )
+        checks = dict(allow_nd=True, ensure_all_finite=False, dtype=self.dtype)
+        if isinstance(y, str) and y == "no_validation":
+            X = validate_data(self, X, reset=reset, **checks)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, **checks, **self._target_checks)
+        as_sequences(X, "X")  # NaN only as whole padding tokens; no inf; no empty sequence
+        width = 1 if X.ndim == 2 else X.shape[2]
+        if reset:
+            self.n_token_features_ = width
+        elif width != self.n_token_features_:
+            raise ValueError(
+                f"X has tokens of {width} features, but {type(self).__name__} was "
+                f"fitted on tokens of {self.n_token_features_} features."
+            )
+        return X, y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # all-NaN tokens are padding
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ------------------------------------------------------------------- fit
+
+    def fit(self, X, y):
+        """Compute the train kernels and factorise them.
+
+        A call that raises leaves a previously fitted model as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens, n_token_features) or \
+(n_samples, n_tokens)
+            Training sequences padded with all-NaN tokens; a 2-D array holds
+            ``n_tokens`` one-feature tokens per sample.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets (regressors) or class labels (classifiers).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skattn import AttentionNNGPRegressor
+        >>> X = np.random.default_rng(0).normal(size=(5, 3))
+        >>> reg = AttentionNNGPRegressor(n_blocks=1).fit(X, X.sum(axis=1))
+        >>> reg.n_features_in_, reg.dual_coef_.shape
+        (3, (5, 1))
+        """
+        before = dict(vars(self))
+        try:
+            self._fit(X, y)
+        except Exception:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+        return self
+
+    def _fit(self, X, y):
+        self._validate_params()
+        X, y = self._validate_X(X, y, reset=True)
+        targets = self._encode_targets(y)
+        kinds = ("nngp", "ntk") if self._kind == "ntk" else ("nngp",)
+        kernels = {k: K.astype(np.float64) for k, K in self._kernels(X, None, kinds).items()}
+        eigenvalues, eigenvectors = _inference.factorize(kernels[self._kind], self.alpha)
+        weights = _inference.flow_weights(eigenvalues, self._time(), targets.size)
+        self.X_train_ = X
+        self.y_train_ = targets
+        self.eigenvalues_ = eigenvalues
+        self.eigenvectors_ = eigenvectors
+        self.spectral_weights_ = weights
+        self.dual_coef_ = _inference.spectral_apply(eigenvectors, weights, targets)
+        if self._kind == "ntk":
+            self.nngp_train_ = kernels["nngp"]
+
+    def _time(self):
+        """Training time: ``t`` for gradient descent, None (infinite) for the NNGP."""
+        return self.t if self._kind == "ntk" else None
+
+    # -------------------------------------------------------------- posterior
+
+    def _posterior(self, X, covariance=None):
+        """Posterior mean ``(n, n_outputs)`` at ``X`` and, if asked, its covariance.
+
+        ``covariance`` is None, "diagonal" (an ``(n,)`` variance) or "full"
+        (``(n, n)``); the outputs share it. Both are in the units of the encoded
+        targets.
+        """
+        check_is_fitted(self)
+        X, _ = self._validate_X(X)
+        kinds = ("nngp", "ntk") if self._kind == "ntk" and covariance else (self._kind,)
+        test_train = {k: K.astype(np.float64)
+                      for k, K in self._kernels(X, self.X_train_, kinds).items()}
+        mean = test_train[self._kind] @ self.dual_coef_
+        if covariance is None:
+            return mean, None
+        diagonal = covariance == "diagonal"
+        nngp_test = self._kernels(X, kinds=("nngp",), diagonal=diagonal)["nngp"]
+        nngp_test = nngp_test.astype(np.float64)
+        if self._kind == "nngp":
+            cov = _inference.nngp_covariance(nngp_test, test_train["nngp"],
+                                             self.eigenvectors_, self.spectral_weights_)
+        else:
+            cov = _inference.ntk_covariance(nngp_test, test_train["nngp"], test_train["ntk"],
+                                            self.nngp_train_, self.eigenvectors_,
+                                            self.spectral_weights_)
+        return mean, cov

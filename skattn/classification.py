@@ -1,0 +1,293 @@
+"""Classification with infinitely wide attention networks: NNGP and NTK.
+
+Both classifiers regress centred one-hot targets (``1 - 1/C`` for the class,
+``-1/C`` elsewhere) with the matching regression model; a class's score is the
+posterior mean of its output.
+"""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+
+from . import _inference
+from ._base import TIME_CONSTRAINT, _AttentionBase
+
+
+class _AttentionClassifier(ClassifierMixin, _AttentionBase):
+    """Targets, scores and probabilities shared by the two classifiers."""
+
+    def _encode_targets(self, y):
+        """Labels as centred one-hot rows ``e_y - 1/C``; sets ``classes_``."""
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got one "
+                f"class only: {classes[0]!r}."
+            )
+        targets = np.full((len(codes), len(classes)), -1 / len(classes))
+        targets[np.arange(len(codes)), codes] += 1
+        self.classes_ = classes
+        return targets
+
+    def decision_function(self, X):
+        """Posterior mean of each class's output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens, n_token_features) or \
+(n_samples, n_tokens)
+            Sequences padded with all-NaN tokens.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            With two classes, the score of ``classes_[1]`` (positive means that
+            class); the score of ``classes_[0]`` is its negative.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skattn import AttentionNNGPClassifier
+        >>> X = np.random.default_rng(0).normal(size=(6, 3))
+        >>> clf = AttentionNNGPClassifier(n_blocks=1).fit(X, ["a", "b", "c"] * 2)
+        >>> clf.decision_function(X[:2]).round(2)
+        array([[ 0.67, -0.33, -0.33],
+               [-0.33,  0.67, -0.33]])
+        """
+        mean, _ = self._posterior(X)
+        return mean[:, 1] if len(self.classes_) == 2 else mean
+
+    def predict(self, X):
+        """The class with the largest posterior mean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens, n_token_features) or \
+(n_samples, n_tokens)
+            Sequences padded with all-NaN tokens.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skattn import AttentionNTKClassifier
+        >>> X = np.random.default_rng(0).normal(size=(6, 3))
+        >>> clf = AttentionNTKClassifier(n_blocks=1).fit(X, [0, 1, 1, 0, 1, 0])
+        >>> clf.predict(X[:3])
+        array([0, 1, 1])
+        """
+        mean, _ = self._posterior(X)
+        return self.classes_[np.argmax(mean, axis=1)]
+
+    def predict_proba(self, X):
+        """Probability under the posterior that each class has the largest output.
+
+        The outputs at a sequence are independent Gaussians with the posterior
+        means ``m`` and a shared standard deviation ``s``, so the probability
+        that class ``c`` has the largest is a one-dimensional integral::
+
+            P(c) = E_z[ prod_{k != c} Phi((m_c - m_k) / s + z) ],  z ~ N(0, 1)
+
+        computed by Gauss-Hermite quadrature rather than sampling: it needs no
+        random state, its rows sum to 1, and its argmax is `predict`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_tokens, n_token_features) or \
+(n_samples, n_tokens)
+            Sequences padded with all-NaN tokens.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skattn import AttentionNTKClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(6, 3))
+        >>> clf = AttentionNTKClassifier(n_blocks=1).fit(X, [0, 1, 1, 0, 1, 0])
+        >>> proba = clf.predict_proba(rng.normal(size=(2, 3)))
+        >>> proba.shape, np.allclose(proba.sum(axis=1), 1)
+        ((2, 2), True)
+        """
+        mean, var = self._posterior(X, "diagonal")
+        return _inference.max_probabilities(mean, np.sqrt(np.clip(var, 0, None)))
+
+
+class AttentionNNGPClassifier(_AttentionClassifier):
+    """Classifier from GP regression with the NNGP of an infinitely wide transformer.
+
+    The Bayesian infinitely wide network (Hron et al., "Infinite attention",
+    ICML 2020) regressed on centred one-hot targets (``1 - 1/C`` for the
+    class, ``-1/C`` elsewhere): `decision_function` is the posterior mean,
+    `predict` its argmax, `predict_proba` the posterior probability that each
+    class has the largest output. Any labels scikit-learn accepts, two or more
+    classes.
+
+    Parameters
+    ----------
+    n_blocks, attention, scaling, qk_std, ov_std, positional, pos_std, \
+pos_decay, pos_scale, pos_p_norm, val_pos_emb, layer_norm, residual, mlp, \
+activation, w_std, b_std
+        The architecture, with the names and defaults of
+        :func:`skattn.kernels.transformer`, which documents each. Ignored when
+        ``architecture`` is given.
+    alpha : float, default=1e-6
+        Added to the diagonal of the train kernel (absolute, as in
+        :class:`sklearn.gaussian_process.GaussianProcessRegressor`): the
+        variance of Gaussian observation noise, and a jitter that keeps the
+        kernel positive definite.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the kernel computation. The linear algebra on the kernels
+        is done in float64 either way.
+    architecture : skattn.kernels.Layer or None, default=None
+        A composition of :mod:`skattn.kernels` layers (ending in pooling and a
+        Dense readout) used instead of the flat architecture parameters.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    X_train_ : ndarray of shape (n_samples, n_tokens) or \
+(n_samples, n_tokens, n_token_features)
+        Training sequences, needed for the kernels at new inputs.
+    y_train_ : ndarray of shape (n_samples, n_classes)
+        The centred one-hot targets.
+    eigenvalues_, eigenvectors_ : ndarray of shape (n_samples,), (n_samples, n_samples)
+        Eigendecomposition of the train NNGP plus ``alpha`` on its diagonal.
+    spectral_weights_ : ndarray of shape (n_samples,)
+        ``1 / eigenvalues_``.
+    dual_coef_ : ndarray of shape (n_samples, n_classes)
+        The train kernel's inverse applied to ``y_train_``.
+    n_features_in_ : int
+        Number of token positions of the training sequences.
+    n_token_features_ : int
+        Number of features per token.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a 2-D DataFrame ``X``, if it had string column names.
+
+    See Also
+    --------
+    AttentionNTKClassifier : The same network trained by gradient descent.
+    AttentionNNGPRegressor : The underlying regression model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skattn import AttentionNNGPClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 4, 2))  # 30 sequences of 4 tokens of 2 features
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    >>> clf = AttentionNNGPClassifier(n_blocks=1).fit(X[:20], y[:20])
+    >>> clf.classes_, clf.score(X[20:], y[20:])
+    (array(['down', 'up'], dtype='<U4'), 0.9)
+    """
+
+    _kind = "nngp"
+
+
+class AttentionNTKClassifier(_AttentionClassifier):
+    """Classifier from an infinitely wide transformer trained by gradient descent.
+
+    The network trained on the squared error to centred one-hot targets
+    (``1 - 1/C`` for the class, ``-1/C`` elsewhere) in the infinite-width
+    limit, where its outputs over random initialisations are Gaussian with the
+    mean and covariance of neural-tangents'
+    ``predict.gradient_descent_mse_ensemble`` (learning rate 1):
+    `decision_function` is the mean, `predict` its argmax, `predict_proba` the
+    probability that each class has the largest output. Any labels
+    scikit-learn accepts, two or more classes.
+
+    Parameters
+    ----------
+    n_blocks, attention, scaling, qk_std, ov_std, positional, pos_std, \
+pos_decay, pos_scale, pos_p_norm, val_pos_emb, layer_norm, residual, mlp, \
+activation, w_std, b_std
+        The architecture, with the names and defaults of
+        :func:`skattn.kernels.transformer`, which documents each. Ignored when
+        ``architecture`` is given.
+    alpha : float, default=1e-6
+        Added to the diagonal of the train NTK (absolute): a ridge that also
+        keeps it positive definite.
+    t : float or None, default=None
+        Training time of gradient flow with learning rate 1 on the loss
+        ``||f(X) - Y||^2 / (2 Y.size)``, ``Y`` the ``(n_samples, n_classes)``
+        targets (neural-tangents' normalisation). None trains to convergence.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the kernel computation. The linear algebra on the kernels
+        is done in float64 either way.
+    architecture : skattn.kernels.Layer or None, default=None
+        A composition of :mod:`skattn.kernels` layers (ending in pooling and a
+        Dense readout) used instead of the flat architecture parameters.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    X_train_ : ndarray of shape (n_samples, n_tokens) or \
+(n_samples, n_tokens, n_token_features)
+        Training sequences, needed for the kernels at new inputs.
+    y_train_ : ndarray of shape (n_samples, n_classes)
+        The centred one-hot targets.
+    eigenvalues_, eigenvectors_ : ndarray of shape (n_samples,), (n_samples, n_samples)
+        Eigendecomposition of the train NTK plus ``alpha`` on its diagonal.
+    spectral_weights_ : ndarray of shape (n_samples,)
+        The gradient-flow filter ``(1 - exp(-lam t / Y.size)) / lam`` of the
+        eigenvalues (``1 / lam`` for ``t=None``).
+    dual_coef_ : ndarray of shape (n_samples, n_classes)
+        The filter applied to ``y_train_``.
+    nngp_train_ : ndarray of shape (n_samples, n_samples)
+        The train NNGP, for the covariance.
+    n_features_in_ : int
+        Number of token positions of the training sequences.
+    n_token_features_ : int
+        Number of features per token.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a 2-D DataFrame ``X``, if it had string column names.
+
+    See Also
+    --------
+    AttentionNNGPClassifier : The Bayesian posterior of the same network.
+    AttentionNTKRegressor : The underlying regression model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skattn import AttentionNTKClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 4, 2))  # 30 sequences of 4 tokens of 2 features
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    >>> clf = AttentionNTKClassifier(n_blocks=1).fit(X[:20], y[:20])
+    >>> clf.predict(X[20:24]), clf.score(X[20:], y[20:])
+    (array(['up', 'up', 'down', 'down'], dtype='<U4'), 1.0)
+    """
+
+    _kind = "ntk"
+
+    _parameter_constraints: dict = {
+        **_AttentionBase._parameter_constraints,
+        **TIME_CONSTRAINT,
+    }
+
+    def __init__(
+        self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
+        ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
+        pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
+        mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6, t=None,
+        dtype="float64", architecture=None,
+    ):
+        super().__init__(
+            n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
+            ov_std=ov_std, positional=positional, pos_std=pos_std, pos_decay=pos_decay,
+            pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
+            layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
+            w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
+        )
+        self.t = t
