@@ -1,0 +1,255 @@
+"""The posterior algebra: dense numpy formulas, integrated gradient flow, neural-tangents."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skattn import AttentionNNGPRegressor, AttentionNTKRegressor, _inference
+
+NT_PREDICT = pathlib.Path(__file__).parent / "data" / "nt_predict_reference.npz"
+
+
+def assert_relative(actual, reference, rtol):
+    """Agreement to ``rtol`` relative to the largest entry of ``reference``."""
+    assert_allclose(actual, reference, rtol=rtol, atol=rtol * np.abs(reference).max())
+
+
+def random_problem(seed, n_train=7, n_test=4, n_outputs=2):
+    """PSD NNGP- and NTK-like kernels over train and test points, and targets."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    F, G = rng.normal(size=(n, 12)), rng.normal(size=(n, 15))
+    nngp = F @ F.T / 12
+    ntk = nngp + G @ G.T / 15
+    train, test = slice(0, n_train), slice(n_train, n)
+    y = rng.normal(size=(n_train, n_outputs))
+    return nngp, ntk, train, test, y
+
+
+def integrate_flow(K_train, K_test_train, y, t, n_steps=2000):
+    """Train and test outputs of gradient flow ``df/ds = -K (f_D - y) / y.size`` by RK4.
+
+    Independent of the eigendecomposition; ``K_train`` includes the regulariser.
+    """
+    K = np.vstack([K_train, K_test_train])
+    n_train = len(K_train)
+
+    def velocity(f):
+        return -K @ (f[:n_train] - y) / y.size
+
+    f, h = np.zeros((len(K), y.shape[1])), t / n_steps
+    for _ in range(n_steps):
+        k1 = velocity(f)
+        k2 = velocity(f + h / 2 * k1)
+        k3 = velocity(f + h / 2 * k2)
+        k4 = velocity(f + h * k3)
+        f = f + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return f[:n_train], f[n_train:]
+
+
+def integrate_filter(A, t, n_targets, n_steps=2000):
+    """``h_t(A) = A^-1 (1 - exp(-A t / N))`` by RK4 on ``dM/ds = (I - A M) / N``."""
+    eye = np.eye(len(A))
+    M, h = np.zeros_like(A), t / n_steps
+
+    def velocity(M):
+        return (eye - A @ M) / n_targets
+
+    for _ in range(n_steps):
+        k1 = velocity(M)
+        k2 = velocity(M + h / 2 * k1)
+        k3 = velocity(M + h / 2 * k2)
+        k4 = velocity(M + h * k3)
+        M = M + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return M
+
+
+# ----------------------------------------------------------------- factorize
+
+
+def test_factorize_reconstructs_the_regularised_kernel():
+    nngp, _, train, _, _ = random_problem(0)
+    lam, V = _inference.factorize(nngp[train, train], alpha=0.1)
+    assert np.all(np.diff(lam) >= 0) and lam[0] > 0
+    assert_allclose(V @ np.diag(lam) @ V.T, nngp[train, train] + 0.1 * np.eye(7), atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", [
+    np.ones((4, 4)),                        # singular: rank one
+    np.array([[1.0, 2.0], [2.0, 1.0]]),     # indefinite
+])
+def test_factorize_rejects_a_kernel_that_is_not_positive_definite(kernel):
+    with pytest.raises(np.linalg.LinAlgError, match="Try gradually increasing the 'alpha'"):
+        _inference.factorize(kernel, alpha=0.0)
+
+
+# ------------------------------------------------------------ gradient flow
+
+
+@pytest.mark.parametrize("t", [0.5, 7.0, 60.0])
+def test_flow_mean_matches_integrated_gradient_flow(t):
+    _, ntk, train, test, y = random_problem(1)
+    alpha = 0.05
+    A = ntk[train, train] + alpha * np.eye(7)
+    lam, V = _inference.factorize(ntk[train, train], alpha)
+    dual = _inference.spectral_apply(V, _inference.flow_weights(lam, t, y.size), y)
+    f_train, f_test = integrate_flow(A, ntk[test, train], y, t)
+    assert_allclose(A @ dual, f_train, rtol=1e-9, atol=1e-12)
+    assert_allclose(ntk[test, train] @ dual, f_test, rtol=1e-9, atol=1e-12)
+
+
+def test_flow_filter_limits():
+    lam = np.array([1e-3, 0.5, 40.0])
+    assert_allclose(_inference.flow_weights(lam, None, 6), 1 / lam)
+    assert_allclose(_inference.flow_weights(lam, 1e9, 6), 1 / lam)
+    # early on every direction learns at the same rate: h_t = t / N
+    assert_allclose(_inference.flow_weights(lam, 1e-6, 6), np.full(3, 1e-6 / 6), rtol=1e-5)
+
+
+# --------------------------------------------------------------- covariances
+
+
+def test_nngp_covariance_is_the_gp_posterior():
+    nngp, _, train, test, _ = random_problem(2)
+    alpha = 1e-3
+    lam, V = _inference.factorize(nngp[train, train], alpha)
+    A = nngp[train, train] + alpha * np.eye(7)
+    expected = nngp[test, test] - nngp[test, train] @ np.linalg.solve(A, nngp[train, test])
+    cov = _inference.nngp_covariance(nngp[test, test], nngp[test, train], V, 1 / lam)
+    assert_allclose(cov, expected, atol=1e-10)
+    var = _inference.nngp_covariance(np.diag(nngp[test, test]), nngp[test, train], V, 1 / lam)
+    assert_allclose(var, np.diag(expected), atol=1e-10)
+
+
+@pytest.mark.parametrize("t", [None, 3.0])
+def test_ntk_covariance_formula(t):
+    nngp, ntk, train, test, y = random_problem(3)
+    alpha = 1e-2
+    A = ntk[train, train] + alpha * np.eye(7)
+    lam, V = _inference.factorize(ntk[train, train], alpha)
+    weights = _inference.flow_weights(lam, t, y.size)
+    H = np.linalg.inv(A) if t is None else integrate_filter(A, t, y.size)
+    B = H @ ntk[train, test]
+    expected = (nngp[test, test] + B.T @ nngp[train, train] @ B
+                - nngp[test, train] @ B - B.T @ nngp[train, test])
+    args = (nngp[test, train], ntk[test, train], nngp[train, train], V, weights)
+    cov = _inference.ntk_covariance(nngp[test, test], *args)
+    assert_allclose(cov, expected, atol=1e-9)
+    assert_allclose(cov, cov.T, atol=1e-12)
+    assert np.linalg.eigvalsh(cov).min() > -1e-9
+    assert_allclose(_inference.ntk_covariance(np.diag(nngp[test, test]), *args),
+                    np.diag(expected), atol=1e-9)
+
+
+def test_ntk_covariance_at_time_zero_is_the_prior():
+    nngp, ntk, train, test, y = random_problem(4)
+    lam, V = _inference.factorize(ntk[train, train], 1e-3)
+    cov = _inference.ntk_covariance(nngp[test, test], nngp[test, train], ntk[test, train],
+                                    nngp[train, train], V, _inference.flow_weights(lam, 0.0, 2))
+    assert_allclose(cov, nngp[test, test], atol=1e-14)
+
+
+# ------------------------------------------------------- marginal likelihood
+
+
+def test_log_marginal_likelihood_matches_dense_formula():
+    nngp, _, train, _, y = random_problem(5)
+    alpha = 0.1
+    A = nngp[train, train] + alpha * np.eye(7)
+    lam, V = _inference.factorize(nngp[train, train], alpha)
+    dual = _inference.spectral_apply(V, 1 / lam, y)
+    expected = sum(
+        -0.5 * y[:, k] @ np.linalg.solve(A, y[:, k]) - 0.5 * np.linalg.slogdet(A)[1]
+        - 3.5 * np.log(2 * np.pi)
+        for k in range(y.shape[1])
+    )
+    assert _inference.log_marginal_likelihood(lam, y, dual) == pytest.approx(expected, rel=1e-12)
+
+
+# ------------------------------------------------------- class probabilities
+
+
+def test_max_probabilities_match_monte_carlo():
+    rng = np.random.default_rng(6)
+    mean = rng.normal(size=(5, 4))
+    std = np.array([0.05, 0.3, 1.0, 3.0, 10.0])
+    draws = mean + std[:, None] * rng.normal(size=(200_000, 5, 4))
+    winners = draws.argmax(axis=-1)
+    expected = np.stack([(winners == c).mean(axis=0) for c in range(4)], axis=1)
+    proba = _inference.max_probabilities(mean, std)
+    assert_allclose(proba, expected, atol=5e-3)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    assert_allclose(np.argmax(proba, axis=1), np.argmax(mean, axis=1))
+
+
+def test_max_probabilities_without_variance_and_with_ties():
+    mean = np.array([[0.2, 0.1, -1.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]])
+    proba = _inference.max_probabilities(mean, np.zeros(3))
+    assert_allclose(proba, [[1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-12)
+    wide = _inference.max_probabilities(mean, np.full(3, 1e6))
+    assert_allclose(wide, np.full((3, 3), 1 / 3), atol=1e-6)
+
+
+# ------------------------------------------------------------ neural-tangents
+
+
+def _nt_cases():
+    with np.load(NT_PREDICT) as data:
+        return [str(c) for c in data["cases"]]
+
+
+@pytest.fixture(scope="module")
+def nt_reference():
+    with np.load(NT_PREDICT) as data:
+        return {key: data[key] for key in data.files}
+
+
+def _fit_predict(estimator, case, ref):
+    """Mean, std and covariance at the case's test inputs, each (n_test[, n_test], k)."""
+    estimator.set_params(alpha=float(ref[f"{case}/alpha"]),
+                         **json.loads(str(ref[f"{case}/params"])))
+    estimator.fit(ref[f"{case}/x_train"], ref[f"{case}/y_train"])
+    x_test = ref[f"{case}/x_test"]
+    mean, cov = estimator.predict(x_test, return_cov=True)
+    _, std = estimator.predict(x_test, return_std=True)
+    if mean.ndim == 1:  # one output: sklearn's squeezed shapes
+        mean, std, cov = mean[:, None], std[:, None], cov[:, :, None]
+    return mean, std, cov
+
+
+@pytest.mark.parametrize("case", _nt_cases())
+@pytest.mark.parametrize("model", ["nngp", "ntk_inf", "ntk_t"])
+def test_posterior_matches_neural_tangents(nt_reference, case, model):
+    """gradient_descent_mse_ensemble(diag_reg=alpha, diag_reg_absolute_scale=True)."""
+    ref = nt_reference
+    if model == "nngp":
+        estimator, key = AttentionNNGPRegressor(), "nngp_{}_inf"
+    else:
+        t = float(ref[f"{case}/t"]) if model == "ntk_t" else None
+        estimator, key = AttentionNTKRegressor(t=t), f"ntk_{{}}_{model[4:]}"
+    mean, std, cov = _fit_predict(estimator, case, ref)
+    nt_mean, nt_cov = ref[f"{case}/" + key.format("mean")], ref[f"{case}/" + key.format("cov")]
+    assert_relative(mean, nt_mean, 1e-6)
+    for k in range(mean.shape[1]):  # the outputs share NT's covariance
+        assert_relative(cov[:, :, k], nt_cov, 1e-6)
+        assert_relative(std[:, k], np.sqrt(np.diag(nt_cov)), 1e-6)
+
+
+@pytest.mark.parametrize("case", _nt_cases())
+def test_nngp_gradient_flow_matches_neural_tangents(nt_reference, case):
+    """NT's get="nngp" at finite t: the same filter with the NNGP (readout-only training)."""
+    ref = nt_reference
+    reg = AttentionNNGPRegressor(**json.loads(str(ref[f"{case}/params"])))
+    x_train, y, x_test = (ref[f"{case}/{k}"] for k in ("x_train", "y_train", "x_test"))
+    alpha, t = float(ref[f"{case}/alpha"]), float(ref[f"{case}/t"])
+    lam, V = _inference.factorize(reg.compute_kernel(x_train), alpha)
+    test_train = reg.compute_kernel(x_test, x_train)
+    mean = test_train @ _inference.spectral_apply(V, _inference.flow_weights(lam, t, y.size), y)
+    # NT: P_TT - P_TD h_2t(A) P_DT, the covariance of the flow from the NNGP prior
+    cov = _inference.nngp_covariance(reg.compute_kernel(x_test), test_train, V,
+                                     _inference.flow_weights(lam, 2 * t, y.size))
+    assert_relative(mean, ref[f"{case}/nngp_mean_t"], 1e-6)
+    assert_relative(cov, ref[f"{case}/nngp_cov_t"], 1e-6)
