@@ -139,14 +139,14 @@ def test_float32_end_to_end(cls, data):
     assert single.compute_kernel(X).dtype == np.float32
     assert single.X_train_.dtype == np.float32
     assert single.eigenvectors_.dtype == np.float64  # the algebra is float64
+    # float32 kernels (relative error up to ~3e-5, the NTK) through a solve of condition ~500
     if cls in REGRESSORS:
-        mean, std = single.predict(X_test, return_std=True)
-        mean64, std64 = double.predict(X_test, return_std=True)
-        assert_allclose(mean, mean64, rtol=1e-3, atol=1e-4)
-        assert_allclose(std, std64, rtol=1e-3, atol=1e-4)
+        for a, b in zip(single.predict(X_test, return_std=True),
+                        double.predict(X_test, return_std=True)):
+            assert_allclose(a, b, rtol=1e-3, atol=1e-3 * np.abs(b).max())
     else:
-        assert_allclose(single.decision_function(X_test), double.decision_function(X_test),
-                        atol=1e-4)
+        a, b = single.decision_function(X_test), double.decision_function(X_test)
+        assert_allclose(a, b, rtol=1e-3, atol=1e-3 * np.abs(b).max())
         assert_array_equal(single.predict(X_test), double.predict(X_test))
 
 
