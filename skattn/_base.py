@@ -11,8 +11,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from . import _inference
 from ._inputs import as_sequences
@@ -25,6 +25,21 @@ _NONNEGATIVE = Interval(Real, 0, None, closed="left")
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
 #: Sequences per kernel evaluation when only a kernel's diagonal is needed.
 _DIAGONAL_CHUNK = 16
+
+
+def compute_kernels(layer, X1, X2, kinds, diagonal, options):
+    """``layer``'s kernels (the function ``memory`` caches; ``options`` are not in the key).
+
+    With ``diagonal=True`` only the diagonal of ``X1``'s own kernel is wanted:
+    it is computed in chunks of ``_DIAGONAL_CHUNK`` sequences, ``O(n1)`` kernel
+    entries instead of ``O(n1**2)``.
+    """
+    if not diagonal:
+        return layer(X1, X2, get=kinds, **options)
+    options = dict(options, batch_size=_DIAGONAL_CHUNK)
+    chunks = [layer(X1[i:i + _DIAGONAL_CHUNK], get=kinds, **options)
+              for i in range(0, len(X1), _DIAGONAL_CHUNK)]
+    return {kind: np.concatenate([np.diagonal(c[kind]) for c in chunks]) for kind in kinds}
 
 
 class _AttentionBase(BaseEstimator):
@@ -60,6 +75,11 @@ class _AttentionBase(BaseEstimator):
         "alpha": [_NONNEGATIVE],
         "dtype": [StrOptions({"float32", "float64"})],
         "architecture": [None, Layer],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
+        "device": "no_validation",  # a jax.Device
+        "memory": [None, str, HasMethods(["cache"])],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -67,7 +87,8 @@ class _AttentionBase(BaseEstimator):
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
-        dtype="float64", architecture=None,
+        dtype="float64", architecture=None, batch_size="auto", n_jobs=None,
+        device=None, memory=None, verbose=False,
     ):
         self.n_blocks = n_blocks
         self.attention = attention
@@ -89,6 +110,11 @@ class _AttentionBase(BaseEstimator):
         self.alpha = alpha
         self.dtype = dtype
         self.architecture = architecture
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.device = device
+        self.memory = memory
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ kernels
 
@@ -106,19 +132,15 @@ class _AttentionBase(BaseEstimator):
 
         Returns a dict ``kind -> (n1, n2)`` array in the estimator's dtype, or,
         with ``diagonal=True``, ``kind -> (n1,)``: the diagonal of ``X1``'s own
-        kernel, computed in chunks of ``_DIAGONAL_CHUNK`` sequences so that it
-        costs ``O(n1)`` kernel entries instead of ``O(n1**2)``.
+        kernel.  Results are cached in ``memory`` when it is set.
         """
-        layer = self._architecture()
         X1 = np.asarray(X1, dtype=self.dtype)
-        if diagonal:
-            chunks = [layer(X1[i:i + _DIAGONAL_CHUNK], get=kinds, batch_size=_DIAGONAL_CHUNK)
-                      for i in range(0, len(X1), _DIAGONAL_CHUNK)]
-            return {kind: np.concatenate([np.diagonal(c[kind]) for c in chunks])
-                    for kind in kinds}
         if X2 is not None:
             X2 = np.asarray(X2, dtype=self.dtype)
-        return layer(X1, X2, get=kinds)
+        options = dict(batch_size=self.batch_size, n_jobs=self.n_jobs, device=self.device,
+                       progress=True if self.verbose else None)
+        compute = check_memory(self.memory).cache(compute_kernels, ignore=["options"])
+        return compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options)
 
     def compute_kernel(self, X1, X2=None, kind=None):
         """Kernel of the configured architecture between two batches of sequences.

@@ -160,6 +160,24 @@ activation, w_std, b_std
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters.
+    batch_size : int or "auto", default="auto"
+        Sequences a side of the tiles the kernel computation is cut into;
+        memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
+        near 2**18 token pairs.
+    n_jobs : int or None, default=None
+        Processes computing kernel blocks through :class:`joblib.Parallel`.
+        None computes in this process, unless a ``joblib.parallel_config``
+        (for instance ``backend="dask"``) is active.
+    device : jax.Device or None, default=None
+        Pin the kernel computation to one device; None spreads it over all of
+        ``jax.devices()``.
+    memory : str, joblib.Memory or None, default=None
+        Cache the kernel matrices, keyed by the architecture, the dtype and a
+        hash of the data, so that a grid search over ``alpha`` (or ``t``)
+        computes each kernel once. A string is the cache directory.
+    verbose : bool, default=False
+        Show a progress bar over the kernel computation (long computations
+        show one anyway).
 
     Attributes
     ----------
@@ -207,6 +225,7 @@ activation, w_std, b_std
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         normalize_y=False, dtype="float64", random_state=None, architecture=None,
+        batch_size="auto", n_jobs=None, device=None, memory=None, verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -214,6 +233,8 @@ activation, w_std, b_std
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
+            batch_size=batch_size, n_jobs=n_jobs, device=device, memory=memory,
+            verbose=verbose,
         )
         self.normalize_y = normalize_y
         self.random_state = random_state
@@ -283,6 +304,24 @@ activation, w_std, b_std
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters.
+    batch_size : int or "auto", default="auto"
+        Sequences a side of the tiles the kernel computation is cut into;
+        memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
+        near 2**18 token pairs.
+    n_jobs : int or None, default=None
+        Processes computing kernel blocks through :class:`joblib.Parallel`.
+        None computes in this process, unless a ``joblib.parallel_config``
+        (for instance ``backend="dask"``) is active.
+    device : jax.Device or None, default=None
+        Pin the kernel computation to one device; None spreads it over all of
+        ``jax.devices()``.
+    memory : str, joblib.Memory or None, default=None
+        Cache the kernel matrices, keyed by the architecture, the dtype and a
+        hash of the data, so that a grid search over ``alpha`` (or ``t``)
+        computes each kernel once. A string is the cache directory.
+    verbose : bool, default=False
+        Show a progress bar over the kernel computation (long computations
+        show one anyway).
 
     Attributes
     ----------
@@ -340,7 +379,8 @@ activation, w_std, b_std
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         normalize_y=False, t=None, dtype="float64", random_state=None,
-        architecture=None,
+        architecture=None, batch_size="auto", n_jobs=None, device=None, memory=None,
+        verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -348,6 +388,8 @@ activation, w_std, b_std
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
+            batch_size=batch_size, n_jobs=n_jobs, device=device, memory=memory,
+            verbose=verbose,
         )
         self.normalize_y = normalize_y
         self.t = t

@@ -25,6 +25,7 @@ import math
 import jax
 import joblib
 import numpy as np
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 
 from .._inputs import as_sequences
 from ._state import input_state
@@ -187,6 +188,18 @@ def _task_blocks(n1, n2, side, symmetric, workers):
             for a, b in tile_pairs(count1, count2, symmetric)]
 
 
+def _surviving(parts):
+    """Pass results through; a worker that died becomes an error that says what to do."""
+    try:
+        yield from parts
+    except TerminatedWorkerError as error:
+        raise RuntimeError(
+            "A worker computing kernel blocks died (killed, or out of memory), so the "
+            "kernel is incomplete. Lower batch_size or n_jobs and call again; an "
+            "estimator keeps the model it had before the call."
+        ) from error
+
+
 def _output(kinds, shape, dtype, out):
     if out is None:
         return {k: np.empty(shape, dtype) for k in kinds}
@@ -233,7 +246,7 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
                                                 kinds, side, device)
 
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        parts = zip(blocks, parallel(task(r, c) for r, c in blocks))
+        parts = _surviving(zip(blocks, parallel(task(r, c) for r, c in blocks)))
     for (rows, cols), block in parts:
         for kind in kinds:
             result[kind][rows, cols] = block[kind]
