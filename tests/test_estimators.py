@@ -56,7 +56,8 @@ def test_parameters_are_the_transformer_ones_plus_the_model_ones(cls):
     params = cls().get_params()
     assert {k: params[k] for k in TRANSFORMER_DEFAULTS} == TRANSFORMER_DEFAULTS
     extra = {k: v for k, v in params.items() if k not in TRANSFORMER_DEFAULTS}
-    expected = dict(alpha=1e-6, dtype="float64", architecture=None)
+    expected = dict(alpha=1e-6, dtype="float64", architecture=None, batch_size="auto",
+                    n_jobs=None, device=None, memory=None, verbose=False)
     if cls in REGRESSORS:
         expected.update(normalize_y=False, random_state=None)
     if cls in (AttentionNTKRegressor, AttentionNTKClassifier):
