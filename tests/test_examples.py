@@ -1,0 +1,78 @@
+"""Every example runs in its reduced mode and writes its figure.
+
+Each script in ``examples/`` is run as a user would, in a fresh interpreter, with
+``--quick --out tmp_path`` (and ``--demo`` for IMDb, which then builds its own
+synthetic corpus); the test checks the PNG it promises.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+#: script -> (extra arguments, figure written, modules it needs)
+CASES = {
+    "digits_grid_search.py": ([], "digits_grid_search.png", ["matplotlib"]),
+    "time_series_padding.py": ([], "time_series_padding.png", ["matplotlib", "sktime"]),
+    "uncertainty_regression.py": ([], "uncertainty_regression.png", ["matplotlib"]),
+    "scaling.py": ([], "scaling.png", ["matplotlib"]),
+    "imdb_sentiment.py": (["--demo"], "imdb_sentiment_demo.png", ["matplotlib"]),
+}
+
+
+def test_every_example_is_tested():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_example_quick_run_writes_figure(script, tmp_path):
+    args, figure, modules = CASES[script]
+    for module in modules:
+        pytest.importorskip(module)
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), "--quick", "--out", str(tmp_path), *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    path = tmp_path / figure
+    assert path.is_file(), result.stdout
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"figure: {path}" in result.stdout
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_example_figure_is_committed_for_the_docs(script):
+    _, figure, _ = CASES[script]
+    assert (ROOT / "docs" / "figures" / figure).is_file()
+    assert f"figures/{figure}" in (ROOT / "docs" / "examples.md").read_text()
+
+
+def test_imdb_needs_data_or_demo(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "imdb_sentiment.py"), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "give --data-dir and --glove, or --demo" in result.stderr
+
+
+def test_imdb_loaders_read_the_acl_layout(tmp_path):
+    """The real-data path: aclImdb folders and a GloVe file, on the demo's files."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        pytest.importorskip("matplotlib")
+        import imdb_sentiment
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    root, glove = imdb_sentiment.write_demo_data(tmp_path, 20)
+    assert sorted(p.name for p in (root / "train").iterdir()) == ["neg", "pos"]
+    texts, labels = imdb_sentiment.load_imdb(root, "test", n_reviews=10)
+    assert len(texts) == 10 and labels.tolist() == [1] * 5 + [0] * 5
+    assert not any("<br />" in t for t in texts)
+    with pytest.raises(FileNotFoundError, match="aclImdb"):
+        imdb_sentiment.load_imdb(tmp_path, "train")
