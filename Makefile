@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test
+.PHONY: install test demo docs
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -13,3 +13,9 @@ install: $(VENV)/bin/activate
 
 test: install
 	$(PY) -m pytest -q skattn tests
+
+demo: install
+	$(PY) -m skattn demo
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
