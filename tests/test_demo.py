@@ -1,0 +1,38 @@
+"""``python -m skattn demo`` (what ``make demo`` runs), as a user runs it."""
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from skattn.__main__ import main
+
+
+def test_demo_prints_both_accuracies_in_under_two_minutes():
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "skattn", "demo"],
+                            capture_output=True, text=True, timeout=300)
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "1000 to train, 797 to test" in out
+    scores = dict(re.findall(r"^(AttentionNTKClassifier|SVC)\S*.*?\s(0\.\d{3})\s", out, re.M))
+    assert set(scores) == {"AttentionNTKClassifier", "SVC"}, out
+    assert float(scores["AttentionNTKClassifier"]) > 0.95
+    assert float(scores["SVC"]) > 0.95
+    assert re.search(r"Total time.*: \d+\.\d s", out)
+    assert elapsed < 120, f"the demo took {elapsed:.0f} s; the promise is under two minutes"
+
+
+def test_demo_options(capsys):
+    assert main(["demo", "--n-train", "200", "--seed", "1", "--dtype", "float32"]) == 0
+    out = capsys.readouterr().out
+    assert "200 to train, 1597 to test" in out
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
