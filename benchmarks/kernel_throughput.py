@@ -13,10 +13,15 @@ in a subprocess, warm, in its fastest configuration (jitted whole batch, or
 ``nt.batch`` over all devices), and the ratio of the two times and the largest
 relative difference are printed.
 
-``--cpu-devices N`` splits the CPU into N JAX devices (``jax_num_cpu_devices``;
-for neural-tangents' older JAX, ``--xla_force_host_platform_device_count``):
-XLA runs one computation per device at a time, so this is how both libraries
-use several cores.  The default, 1, is JAX's own default.
+XLA runs one computation per device at a time, so on a CPU a single device
+uses one core.  Two ways to use several:
+
+* ``--cpu-devices N`` splits the CPU into N JAX devices (``jax_num_cpu_devices``;
+  for neural-tangents' older JAX, ``--xla_force_host_platform_device_count``)
+  for both libraries; skattn spreads its chunks over them and neural-tangents
+  is also tried with ``nt.batch`` over all of them.  The default, 1, is JAX's.
+* ``--n-jobs N`` gives skattn N worker processes (``joblib``), each with its own
+  XLA; the first call then also starts the workers.
 
 Figures: pairs per second count every entry of the n x n kernel (n**2 / s),
 for both libraries.  The FLOP count is that of the attention contractions of
@@ -54,17 +59,18 @@ def flops(n, length, features, n_blocks):
     return pairs * (n_blocks * 8 * length**3 + 2 * length**2 * features)
 
 
-def run_skattn(X, params, repeats, batch_size):
+def run_skattn(X, params, repeats, batch_size, n_jobs):
     from skattn.kernels import transformer
 
     k = transformer(**params)
+    options = dict(get=("nngp", "ntk"), batch_size=batch_size, n_jobs=n_jobs)
     start = time.perf_counter()
-    k(X, get=("nngp", "ntk"), batch_size=batch_size)
+    k(X, **options)
     first = time.perf_counter() - start
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        out = k(X, get=("nngp", "ntk"), batch_size=batch_size)
+        out = k(X, **options)
         times.append(time.perf_counter() - start)
     return out, min(times), first
 
@@ -93,6 +99,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", default="auto")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cpu-devices", type=int, default=1)
+    parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--nt-python", help="Python of the pinned neural-tangents environment")
     args = parser.parse_args(argv)
     batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
@@ -105,8 +112,8 @@ def main(argv=None):
     X = workload(args.n, args.length, args.features, args.dtype)
     n = args.n
     print(f"workload: n={n} L={args.length} d={args.features} {params} {args.dtype}; "
-          f"devices: {jax.devices()}")
-    out, seconds, first = run_skattn(X, params, args.repeats, batch_size)
+          f"devices: {jax.devices()}; n_jobs={args.n_jobs}")
+    out, seconds, first = run_skattn(X, params, args.repeats, batch_size, args.n_jobs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     gflop = flops(n, args.length, args.features, args.n_blocks) / 1e9
     print(f"skattn: {seconds:.3f} s (first call {first:.2f} s with compilation), "

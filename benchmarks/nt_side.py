@@ -42,12 +42,13 @@ def main(src, dst):
     _, _, kernel_fn = build(json.loads(str(data["params"])))
     get = ("nngp", "ntk")
     configs = {"jit": jax.jit(lambda x: kernel_fn(x, None, get, mask_constant=np.nan))}
-    n, devices = len(x), jax.device_count()
-    for size in data["batch_sizes"]:
-        if n % (size * devices) == 0:
-            batched = nt.batch(kernel_fn, batch_size=int(size), device_count=-1)
-            configs[f"nt.batch({size}, {devices} devices)"] = (
-                lambda x, b=batched: b(x, None, get, mask_constant=np.nan))
+    n = len(x)
+    for devices in sorted({1, jax.device_count()}):
+        for size in data["batch_sizes"]:
+            if n % (size * devices) == 0:
+                batched = nt.batch(kernel_fn, batch_size=int(size), device_count=devices)
+                configs[f"nt.batch({size}, {devices} devices)"] = (
+                    lambda x, b=batched: b(x, None, get, mask_constant=np.nan))
     results = {}
     for name, fn in configs.items():
         k, best, first = _time(fn, x, int(data["repeats"]))
