@@ -65,14 +65,14 @@ def run_skattn(X, params, repeats, batch_size, n_jobs):
     k = transformer(**params)
     options = dict(get=("nngp", "ntk"), batch_size=batch_size, n_jobs=n_jobs)
     start = time.perf_counter()
-    k(X, **options)
+    out = k(X, **options)
     first = time.perf_counter() - start
-    times = []
+    times = [first]  # with --repeats 0 the first call is the figure
     for _ in range(repeats):
         start = time.perf_counter()
         out = k(X, **options)
         times.append(time.perf_counter() - start)
-    return out, min(times), first
+    return out, min(times[1:] or times), first
 
 
 def run_nt(nt_python, X, params, repeats, cpu_devices):

@@ -20,6 +20,7 @@ A train-train kernel (``X2=None``) computes each unordered pair of tiles or
 blocks once and mirrors it.
 """
 
+import collections
 import math
 
 import jax
@@ -36,6 +37,8 @@ KINDS = ("nngp", "ntk")
 TILE_TOKEN_PAIRS = 2**18
 #: Tiles per jitted call.
 TILES_PER_CHUNK = 16
+#: Chunks dispatched ahead of the one being collected, per device.
+CHUNKS_IN_FLIGHT = 2
 #: Tasks per worker when the work is spread over several (load balance).
 TASKS_PER_WORKER = 4
 #: Show a progress bar by default from this many tiles on.
@@ -149,25 +152,30 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     devices = [device] if device is not None else jax.devices()
     full = {k: np.empty((len(t1) * side, len(t2) * side), v1.dtype) for k in kinds}
+
+    def collect(chunk, result):
+        for kind, values in zip(KINDS, result):
+            if kind not in full:
+                continue
+            for (a, b), tile in zip(chunk, np.asarray(values)):
+                full[kind][a * side:(a + 1) * side, b * side:(b + 1) * side] = tile
+                if symmetric:
+                    full[kind][b * side:(b + 1) * side, a * side:(a + 1) * side] = tile.T
+        if tick is not None:
+            tick(len(chunk))
+
+    in_flight = collections.deque()  # a few chunks ahead per device, no more
     with jax.enable_x64(v1.dtype == np.float64):
-        pending = []
         for start in range(0, len(pairs), per_chunk):
             chunk = pairs[start:start + per_chunk]
             idx = np.array(chunk + [chunk[0]] * (per_chunk - len(chunk)))
             args = (t1[idx[:, 0]], tm1[idx[:, 0]], t2[idx[:, 1]], tm2[idx[:, 1]])
-            args = jax.device_put(args, devices[len(pending) % len(devices)])
-            pending.append((chunk, _jit_chunk_kernels(layer, *args)))
-        for chunk, result in pending:
-            for kind, values in zip(KINDS, result):
-                if kind not in full:
-                    continue
-                values = np.asarray(values)
-                for (a, b), tile in zip(chunk, values):
-                    full[kind][a * side:(a + 1) * side, b * side:(b + 1) * side] = tile
-                    if symmetric:
-                        full[kind][b * side:(b + 1) * side, a * side:(a + 1) * side] = tile.T
-            if tick is not None:
-                tick(len(chunk))
+            args = jax.device_put(args, devices[(start // per_chunk) % len(devices)])
+            in_flight.append((chunk, _jit_chunk_kernels(layer, *args)))
+            if len(in_flight) > CHUNKS_IN_FLIGHT * len(devices):
+                collect(*in_flight.popleft())
+        while in_flight:
+            collect(*in_flight.popleft())
     n1, n2 = len(v1), len(v2)
     out = {}
     for kind, K in full.items():
