@@ -96,10 +96,9 @@ def main(argv=None):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     padded = SequencePadder(max_len=max(lengths)).fit_transform(X_train)
     for i, speaker in enumerate(np.unique(y_train)[:3]):
-        for j in np.flatnonzero(y_train == speaker)[:3]:
+        for k, j in enumerate(np.flatnonzero(y_train == speaker)[:3]):
             left.plot(padded[j, :, 0], color=f"C{i}", marker=".",
-                      label=f"speaker {speaker}" if j == np.flatnonzero(y_train == speaker)[0]
-                      else None)
+                      label=f"speaker {speaker}" if k == 0 else None)
     left.set_xlabel("frame (NaN padding after each sequence's end is not drawn)")
     left.set_ylabel("first LPC coefficient")
     left.set_title("Sequences of different lengths, padded with NaN")
