@@ -5,8 +5,10 @@ __version__ = "0.1.0"
 from .classification import AttentionNNGPClassifier, AttentionNTKClassifier
 from .preprocessing import SequencePadder, SequenceScaler
 from .regression import AttentionNNGPRegressor, AttentionNTKRegressor
+from .text import TokenEmbedder, load_glove
 
 __all__ = [
     "AttentionNNGPClassifier", "AttentionNNGPRegressor", "AttentionNTKClassifier",
-    "AttentionNTKRegressor", "SequencePadder", "SequenceScaler",
+    "AttentionNTKRegressor", "SequencePadder", "SequenceScaler", "TokenEmbedder",
+    "load_glove",
 ]

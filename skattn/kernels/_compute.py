@@ -35,8 +35,8 @@ KINDS = ("nngp", "ntk")
 #: Token pairs per tile: 2**18 keeps a tile's kernels (~1 MiB each in float32)
 #: in cache.
 TILE_TOKEN_PAIRS = 2**18
-#: Tiles per jitted call.
-TILES_PER_CHUNK = 16
+#: Tiles per jitted call (a multiple of it is computed: small keeps the waste small).
+TILES_PER_CHUNK = 8
 #: Chunks dispatched ahead of the one being collected, per device.
 CHUNKS_IN_FLIGHT = 2
 #: Tasks per worker when the work is spread over several (load balance).
@@ -52,22 +52,26 @@ def _parse_get(get):
     return kinds
 
 
-def _tile_kernels(layer, x1, m1, x2, m2):
+def _tile_kernels(layer, kinds, x1, m1, x2, m2):
     state = layer.apply(input_state(x1, m1, x2, m2))
     if not state.pooled:
         raise ValueError(
             "The architecture must reduce the tokens (end with GlobalAvgPool and a "
             "Dense readout) to give one kernel value per pair of sequences."
         )
-    return state.nngp, state.ntk
+    return tuple(getattr(state, kind) for kind in kinds)
 
 
-def _chunk_kernels(layer, x1, m1, x2, m2):
-    """Kernels of a chunk of tiles: inputs (P, t, L, d), outputs (P, t, t) twice."""
-    return jax.lax.map(lambda args: _tile_kernels(layer, *args), (x1, m1, x2, m2))
+def _chunk_kernels(layer, kinds, x1, m1, x2, m2):
+    """Kernels of a chunk of tiles: inputs (P, t, L, d), outputs (P, t, t) per kind.
+
+    Only the kernels in ``kinds`` are returned, so XLA drops the work of the
+    others (an NNGP alone skips the NTK's attention products).
+    """
+    return jax.lax.map(lambda args: _tile_kernels(layer, kinds, *args), (x1, m1, x2, m2))
 
 
-_jit_chunk_kernels = jax.jit(_chunk_kernels, static_argnums=0)
+_jit_chunk_kernels = jax.jit(_chunk_kernels, static_argnums=(0, 1))
 
 
 def _power_of_two_at_least(n):
@@ -151,12 +155,11 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     pairs = tile_pairs(len(t1), len(t2), symmetric)
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     devices = [device] if device is not None else jax.devices()
+    kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
     full = {k: np.empty((len(t1) * side, len(t2) * side), v1.dtype) for k in kinds}
 
     def collect(chunk, result):
-        for kind, values in zip(KINDS, result):
-            if kind not in full:
-                continue
+        for kind, values in zip(kinds, result):
             for (a, b), tile in zip(chunk, np.asarray(values)):
                 full[kind][a * side:(a + 1) * side, b * side:(b + 1) * side] = tile
                 if symmetric:
@@ -171,7 +174,7 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
             idx = np.array(chunk + [chunk[0]] * (per_chunk - len(chunk)))
             args = (t1[idx[:, 0]], tm1[idx[:, 0]], t2[idx[:, 1]], tm2[idx[:, 1]])
             args = jax.device_put(args, devices[(start // per_chunk) % len(devices)])
-            in_flight.append((chunk, _jit_chunk_kernels(layer, *args)))
+            in_flight.append((chunk, _jit_chunk_kernels(layer, kinds, *args)))
             if len(in_flight) > CHUNKS_IN_FLIGHT * len(devices):
                 collect(*in_flight.popleft())
         while in_flight:
