@@ -63,7 +63,7 @@ def test_auto_batch_size_bounds_the_tile():
 def test_pinned_device(data, whole):
     X, _ = data
     got = KERNEL(X, get="ntk", device=jax.devices()[0])
-    np.testing.assert_allclose(got, whole[0]["ntk"], rtol=1e-12)
+    np.testing.assert_allclose(got, whole[0]["ntk"], rtol=1e-9)
 
 
 def test_progress_bar_is_shown_only_when_asked(data, capsys):
@@ -88,7 +88,7 @@ def test_two_devices_give_the_same_kernels(data, whole, tmp_path):
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
                JAX_PLATFORMS="cpu")
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
-    np.testing.assert_allclose(np.load(tmp_path / "k.npy"), whole[0]["ntk"], rtol=1e-12)
+    np.testing.assert_allclose(np.load(tmp_path / "k.npy"), whole[0]["ntk"], rtol=1e-9)
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-15), (np.float32, 2e-7)])
