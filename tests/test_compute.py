@@ -118,3 +118,18 @@ def test_kernel_written_into_memory_maps(data, whole, tmp_path):
 def test_memory_map_needs_one_path_per_kernel(data, tmp_path):
     with pytest.raises(ValueError, match="out must name one file per kernel"):
         KERNEL(data[0], get=("nngp", "ntk"), out=tmp_path / "k.npy")
+
+
+def test_memory_map_is_filled_block_by_block(data, whole, tmp_path, monkeypatch):
+    from skattn.kernels import _compute
+
+    monkeypatch.setattr(_compute, "OUT_BLOCK_SEQUENCES", 4)  # 11 sequences: 3 x 3 blocks
+    seen = []
+    block = _compute.kernel_block
+    monkeypatch.setattr(_compute, "kernel_block",
+                        lambda *args, **kw: seen.append(len(args[1])) or block(*args, **kw))
+    X, _ = data
+    got = KERNEL(X, get="ntk", batch_size=2, out=tmp_path / "ntk.npy")
+    assert len(seen) == 6 and max(seen) == 4  # the upper triangle of blocks, mirrored
+    np.testing.assert_allclose(np.load(tmp_path / "ntk.npy"), whole[0]["ntk"], rtol=1e-9)
+    assert isinstance(got, np.memmap)

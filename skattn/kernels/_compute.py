@@ -41,6 +41,8 @@ TILES_PER_CHUNK = 8
 CHUNKS_IN_FLIGHT = 2
 #: Tasks per worker when the work is spread over several (load balance).
 TASKS_PER_WORKER = 4
+#: Largest task side (in sequences) when the kernel goes to a memory map.
+OUT_BLOCK_SEQUENCES = 4096
 #: Show a progress bar by default from this many tiles on.
 PROGRESS_FROM_TILES = 2000
 
@@ -187,13 +189,19 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     return out
 
 
-def _task_blocks(n1, n2, side, symmetric, workers):
-    """Row and column ranges of the tasks: whole matrix for one worker."""
-    if workers == 1:
-        return [(slice(0, n1), slice(0, n2))]
+def _task_blocks(n1, n2, side, symmetric, workers, max_size=None):
+    """Row and column ranges of the tasks, each a multiple of ``side`` sequences.
+
+    One worker gets the whole matrix in one task, several get about
+    ``TASKS_PER_WORKER`` tasks each; ``max_size`` caps a task's side (so that a
+    kernel written to a memory map is never whole in memory).
+    """
     tiles = -(-max(n1, n2) // side)
-    per_side = math.ceil(math.sqrt(TASKS_PER_WORKER * workers * (2 if symmetric else 1)))
+    per_side = 1 if workers == 1 else math.ceil(
+        math.sqrt(TASKS_PER_WORKER * workers * (2 if symmetric else 1)))
     size = side * max(1, -(-tiles // per_side))
+    if max_size is not None:
+        size = min(size, side * max(1, max_size // side))
     count1, count2 = -(-n1 // size), -(-n2 // size)
     return [(slice(a * size, min((a + 1) * size, n1)), slice(b * size, min((b + 1) * size, n2)))
             for a, b in tile_pairs(count1, count2, symmetric)]
@@ -231,8 +239,16 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     n2 = n1 if symmetric else len(v2)
     side = _side(batch_size, max(n1, n2), v1.shape[1])
     workers = joblib.effective_n_jobs(n_jobs)
-    blocks = _task_blocks(n1, n2, side, symmetric, workers)
+    blocks = _task_blocks(n1, n2, side, symmetric, workers,
+                          None if out is None else OUT_BLOCK_SEQUENCES)
     result = _output(kinds, (n1, n2), dtype, out)
+
+    def block_args(rows, cols):
+        """A task's data: its rows, and its columns unless it is a diagonal block."""
+        if symmetric and rows == cols:
+            return v1[rows], m1[rows], None, None
+        other = (v1, m1) if symmetric else (v2, m2)
+        return v1[rows], m1[rows], other[0][cols], other[1][cols]
 
     n_tiles = len(tile_pairs(-(-n1 // side), -(-n2 // side), symmetric))
     if progress is None:
@@ -244,20 +260,15 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
         bar = tqdm(total=n_tiles if workers == 1 else len(blocks),
                    desc="kernel tiles" if workers == 1 else "kernel blocks")
 
-    if workers == 1:
-        rows, cols = blocks[0]
+    if workers == 1:  # in this process, one block in memory at a time
         tick = bar.update if bar is not None else None
-        parts = [((rows, cols), kernel_block(layer, v1, m1, v2, m2, kinds, side, device, tick))]
+        parts = ((block, kernel_block(layer, *block_args(*block), kinds, side, device, tick))
+                 for block in blocks)
     else:
-        def task(rows, cols):
-            diagonal = symmetric and rows == cols
-            other = (None, None) if diagonal else (
-                (v1[cols], m1[cols]) if symmetric else (v2[cols], m2[cols]))
-            return joblib.delayed(kernel_block)(layer, v1[rows], m1[rows], *other,
-                                                kinds, side, device)
-
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        parts = _surviving(zip(blocks, parallel(task(r, c) for r, c in blocks)))
+        tasks = (joblib.delayed(kernel_block)(layer, *block_args(*block), kinds, side, device)
+                 for block in blocks)
+        parts = _surviving(zip(blocks, parallel(tasks)))
     for (rows, cols), block in parts:
         for kind in kinds:
             result[kind][rows, cols] = block[kind]
