@@ -52,6 +52,16 @@ def as_sequences(X, name="X", dtype=None):
     if n == 0 or length == 0 or width == 0:
         raise ValueError(f"{name} is empty: got shape {X.shape}.")
 
+    token_mask = check_tokens(X, name)
+    return np.where(np.isnan(X), 0, X), token_mask
+
+
+def check_tokens(X, name="X"):
+    """Check the tokens of a NaN-padded float array ``(n, L, d)``; return the token mask.
+
+    Raises a ValueError naming the sample and position of the first token with
+    only some NaN features or with an inf, or the first sequence with no tokens.
+    """
     nan = np.isnan(X)
     padding = nan.all(axis=-1)
     partial = nan.any(axis=-1) & ~padding
@@ -59,7 +69,7 @@ def as_sequences(X, name="X", dtype=None):
         i, t = np.argwhere(partial)[0]
         raise ValueError(
             f"{name}: sample {i}, position {t} has NaN in some but not all of its "
-            f"{width} features. A padding token must have all its features NaN."
+            f"{X.shape[-1]} features. A padding token must have all its features NaN."
         )
     inf = np.isinf(X)
     if inf.any():
@@ -71,4 +81,4 @@ def as_sequences(X, name="X", dtype=None):
         raise ValueError(
             f"{name}: sample {i} has no tokens (every position is NaN padding)."
         )
-    return np.where(nan, 0, X), ~padding
+    return ~padding

@@ -22,6 +22,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions, Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._inputs import check_tokens
+
 __all__ = ["SequencePadder", "SequenceScaler"]
 
 
@@ -146,27 +148,7 @@ def _check_sequences(X, *, dtype=None, n_token_features=None, estimator=None):
                 f"with {expected} features."
             )
 
-    nan = np.isnan(values)
-    token_mask = ~nan.all(axis=2)
-    bad_tokens = {
-        "has NaN in some but not all features; a padding token must be all NaN": (
-            nan.any(axis=2) & token_mask
-        ),
-        "contains inf; tokens must be finite or all-NaN padding": (
-            np.isinf(values).any(axis=2)
-        ),
-    }
-    for problem, mask in bad_tokens.items():
-        if mask.any():
-            i, j = np.argwhere(mask)[0]
-            raise ValueError(f"Sample {i}, position {j}: token {problem}.")
-    empty = ~token_mask.any(axis=1)
-    if empty.any():
-        raise ValueError(
-            f"Sample {np.flatnonzero(empty)[0]} is empty: it has only padding "
-            "tokens; a sequence needs at least one real token."
-        )
-    return values, token_mask
+    return values, check_tokens(values, "X")
 
 
 class SequencePadder(TransformerMixin, BaseEstimator):

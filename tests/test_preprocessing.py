@@ -162,18 +162,18 @@ def test_pipeline_padder_then_scaler():
 @pytest.mark.parametrize(
     "X, match",
     [
-        ([[1.0, 2.0], [3.0, np.inf]], r"Sample 1, position 1: token contains inf"),
+        ([[1.0, 2.0], [3.0, np.inf]], r"X: sample 1, position 1 contains inf"),
         (
             [[[1.0, 2.0]], [[3.0, 4.0], [NAN, 5.0]]],
-            r"Sample 1, position 1: token has NaN in some but not all",
+            r"X: sample 1, position 1 has NaN in some but not all",
         ),
         ([[1.0], []], r"Sample 1 is empty"),
-        (np.array([[1.0, 2.0], [NAN, NAN]]), r"Sample 1 is empty"),
+        (np.array([[1.0, 2.0], [NAN, NAN]]), r"X: sample 1 has no tokens"),
         ([[1.0], [2.0, "a"]], r"Sample 1, position 1: non-numeric value 'a'"),
         ([[[1, 2]], [[1, 2], [3]]], r"Sample 1, position 1: token has 1 features"),
         ([[[1.0, 2.0]], [[3.0]]], r"Sample 1 has tokens with 1 features, but sample 0"),
         ([[1.0, 2.0], 3.0], r"Sample 1 has shape \(\).*Reshape"),
-        (np.array([[1.0, 2.0], [3.0, -np.inf]]), r"Sample 1, position 1: token cont"),
+        (np.array([[1.0, 2.0], [3.0, -np.inf]]), r"X: sample 1, position 1 contains inf"),
         (np.array([[1, 2], [3, "x"]], dtype=object), r"Sample 1, position 1: non-num"),
         (np.ones((2, 2, 2, 2)), r"Reshape your data"),
         (np.ones((2, 2, 0)), r"tokens with 0 features"),
