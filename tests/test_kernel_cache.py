@@ -71,3 +71,11 @@ def test_options_that_do_not_change_the_kernel_share_the_cache(data, tmp_path, e
         AttentionNNGPRegressor(n_blocks=1, batch_size=batch_size,
                                memory=str(tmp_path)).fit(X, y)
     assert len(evaluations) == 1
+
+
+def test_verbose_estimator_shows_a_progress_bar(data, capsys):
+    X, y = data
+    AttentionNNGPRegressor(n_blocks=1, batch_size=4).fit(X, y)
+    assert "kernel tiles" not in capsys.readouterr().err
+    AttentionNNGPRegressor(n_blocks=1, batch_size=4, verbose=True).fit(X, y)
+    assert "kernel tiles" in capsys.readouterr().err
