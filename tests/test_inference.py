@@ -29,6 +29,18 @@ def random_problem(seed, n_train=7, n_test=4, n_outputs=2):
     return nngp, ntk, train, test, y
 
 
+def rk4(velocity, start, t, n_steps):
+    """Integrate ``dx/ds = velocity(x)`` from ``start`` over ``[0, t]`` (classical RK4)."""
+    x, h = start, t / n_steps
+    for _ in range(n_steps):
+        k1 = velocity(x)
+        k2 = velocity(x + h / 2 * k1)
+        k3 = velocity(x + h / 2 * k2)
+        k4 = velocity(x + h * k3)
+        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return x
+
+
 def integrate_flow(K_train, K_test_train, y, t, n_steps=2000):
     """Train and test outputs of gradient flow ``df/ds = -K (f_D - y) / y.size`` by RK4.
 
@@ -40,31 +52,14 @@ def integrate_flow(K_train, K_test_train, y, t, n_steps=2000):
     def velocity(f):
         return -K @ (f[:n_train] - y) / y.size
 
-    f, h = np.zeros((len(K), y.shape[1])), t / n_steps
-    for _ in range(n_steps):
-        k1 = velocity(f)
-        k2 = velocity(f + h / 2 * k1)
-        k3 = velocity(f + h / 2 * k2)
-        k4 = velocity(f + h * k3)
-        f = f + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    f = rk4(velocity, np.zeros((len(K), y.shape[1])), t, n_steps)
     return f[:n_train], f[n_train:]
 
 
 def integrate_filter(A, t, n_targets, n_steps=2000):
     """``h_t(A) = A^-1 (1 - exp(-A t / N))`` by RK4 on ``dM/ds = (I - A M) / N``."""
     eye = np.eye(len(A))
-    M, h = np.zeros_like(A), t / n_steps
-
-    def velocity(M):
-        return (eye - A @ M) / n_targets
-
-    for _ in range(n_steps):
-        k1 = velocity(M)
-        k2 = velocity(M + h / 2 * k1)
-        k3 = velocity(M + h / 2 * k2)
-        k4 = velocity(M + h * k3)
-        M = M + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    return M
+    return rk4(lambda M: (eye - A @ M) / n_targets, np.zeros_like(A), t, n_steps)
 
 
 # ----------------------------------------------------------------- factorize
