@@ -23,23 +23,17 @@ from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
 _NONNEGATIVE = Interval(Real, 0, None, closed="left")
 #: The constraint of the gradient-descent estimators' training time ``t``.
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
-#: Sequences per kernel evaluation when only a kernel's diagonal is needed.
-_DIAGONAL_CHUNK = 16
 
 
 def compute_kernels(layer, X1, X2, kinds, diagonal, options):
     """``layer``'s kernels (the function ``memory`` caches; ``options`` are not in the key).
 
     With ``diagonal=True`` only the diagonal of ``X1``'s own kernel is wanted:
-    it is computed in chunks of ``_DIAGONAL_CHUNK`` sequences, ``O(n1)`` kernel
-    entries instead of ``O(n1**2)``.
+    the sequence-by-itself pass (:meth:`Layer.diag`), ``O(n1)`` work.
     """
     if not diagonal:
         return layer(X1, X2, get=kinds, **options)
-    options = dict(options, batch_size=_DIAGONAL_CHUNK)
-    chunks = [layer(X1[i:i + _DIAGONAL_CHUNK], get=kinds, **options)
-              for i in range(0, len(X1), _DIAGONAL_CHUNK)]
-    return {kind: np.concatenate([np.diagonal(c[kind]) for c in chunks]) for kind in kinds}
+    return layer.diag(X1, get=kinds, device=options["device"])
 
 
 class _AttentionBase(BaseEstimator):

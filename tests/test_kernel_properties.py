@@ -63,6 +63,19 @@ def test_symmetric_positive_semidefinite(rng, params):
 
 
 @pytest.mark.parametrize("params", ARCHITECTURES)
+def test_own_pass_gives_the_diagonal(rng, params):
+    """The sequence-by-itself pass (own layout, its own einsums) against the
+    diagonal of the pair pass (cross layout)."""
+    X = padded_sequences(rng, 9, 5, 3)
+    k = transformer(**params)
+    full, diag = k(X, get=("nngp", "ntk")), k.diag(X, get=("nngp", "ntk"))
+    for kind in ("nngp", "ntk"):
+        # sqrt(eps) where a token meets itself in the arc-cosine kernels
+        np.testing.assert_allclose(diag[kind], np.diag(full[kind]), rtol=2e-8)
+    np.testing.assert_allclose(k.diag(X[3:5]), np.diag(full["nngp"])[3:5], rtol=2e-8)
+
+
+@pytest.mark.parametrize("params", ARCHITECTURES)
 def test_padding_tokens_change_nothing(rng, params):
     k = transformer(**params)
     X, Y = padded_sequences(rng, 4, 3, 2), padded_sequences(rng, 3, 4, 2)

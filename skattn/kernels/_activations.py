@@ -22,12 +22,13 @@ class _Activation(Layer):
     def transform(self, q12, q1, q2):
         raise NotImplementedError
 
-    def apply(self, state):
-        pair12, pair11, pair22 = state.variance_pairs()
-        nngp, dot = self.transform(state.nngp, *pair12)
-        cov1, _ = self.transform(state.cov1, *pair11)
-        cov2, _ = self.transform(state.cov2, *pair22)
-        return state._replace(nngp=nngp, ntk=state.ntk * dot, cov1=cov1, cov2=cov2)
+    def side(self, own):
+        """The variance of every token."""
+        return own.variances()
+
+    def apply(self, state, side1, side2):
+        nngp, dot = self.transform(state.nngp, *state.broadcast(side1, side2))
+        return state._replace(nngp=nngp, ntk=state.ntk * dot)
 
 
 def _rsqrt(q):
@@ -97,7 +98,10 @@ class Gelu(_Activation):
 class Identity(_Activation):
     """The identity map: kernels pass through unchanged."""
 
-    def apply(self, state):
+    def side(self, own):
+        return None
+
+    def apply(self, state, side1, side2):
         return state
 
 

@@ -28,7 +28,6 @@ import jax.numpy as jnp
 
 from ._base import Layer
 from ._checks import check_nonnegative, check_option
-from ._state import outer
 
 MECHANISMS = ("softmax", "identity", "relu", "abs")
 POSITIONAL = ("none", "sum", "concat")
@@ -49,17 +48,6 @@ def positional_covariance(length, decay, scale, p_norm, dtype):
     if decay == "exp":
         return jnp.exp(-dist / scale)
     return 1 / (1 + dist / scale)
-
-
-def sandwich(G1, K, G2):
-    """``out[i, s, j, t] = sum_ab G1[i, s, a] K[i, a, j, b] G2[j, t, b]``.
-
-    Two contractions, each one batched matrix product: over ``a`` with ``i``
-    batched (``K[i]`` is already an ``(L, n2 L)`` matrix), then over ``b`` with
-    ``j`` batched.
-    """
-    half = jnp.einsum("isa,iajb->isjb", G1, K)
-    return jnp.einsum("isjb,jtb->isjt", half, G2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,20 +109,16 @@ class SelfAttention(Layer):
             )
 
     def _mix(self, state):
-        """Inputs mixed with positional covariances: ``(nngp, ntk, cov1, cov2)``."""
+        """The state with positional covariances mixed into the token kernels."""
         if self.positional == "none":
-            return state.nngp, state.ntk, state.cov1, state.cov2
+            return state
         w_in, w_pos = 1.0, self.pos_std**2
         if self.positional == "concat":  # as many embedding channels as inputs
             w_in, w_pos = w_in / 2, w_pos / 2
-        m1, m2 = state.mask1, state.mask2
-        R = positional_covariance(state.nngp.shape[-1], self.pos_decay, self.pos_scale,
+        R = positional_covariance(state.mask1.shape[1], self.pos_decay, self.pos_scale,
                                   self.pos_p_norm, state.nngp.dtype)
-        R12 = R[None, :, None, :] * outer(m1, m2)
-        return (w_in * state.nngp + w_pos * R12,
-                w_in * state.ntk + w_pos * R12,
-                w_in * state.cov1 + w_pos * R * (m1[:, :, None] * m1[:, None, :]),
-                w_in * state.cov2 + w_pos * R * (m2[:, :, None] * m2[:, None, :]))
+        pos = w_pos * (R[None] if state.own else R[None, :, None, :]) * state.pair_mask()
+        return state._replace(nngp=w_in * state.nngp + pos, ntk=w_in * state.ntk + pos)
 
     def _weights(self, cov, mask):
         """Deterministic attention matrices ``G = attention(qk_std * cov)``.
@@ -151,53 +135,49 @@ class SelfAttention(Layer):
             G = jnp.where(keys, fn(logits), 0)
         return G * mask[:, :, None]
 
-    def apply(self, state):
+    @staticmethod
+    def _check_tokens(state):
         if state.pooled:
             raise ValueError("SelfAttention needs token-level kernels; "
                              "put it before GlobalAvgPool.")
-        mixed = self._mix(state)
+
+    def side(self, own):
+        """The attention matrices ``(n, L, L)`` (``scaling="linear"``), else None."""
+        self._check_tokens(own)
+        if self.scaling != "linear":
+            return None
+        return self._weights(self._mix(own).nngp, own.mask1)
+
+    def apply(self, state, side1, side2):
+        self._check_tokens(state)
         if self.scaling == "linear":
-            out = self._linear(state, mixed)
+            out = self._linear(state, side1, side2)
         else:
-            out = self._sqrt_identity(state, mixed)
+            out = self._sqrt_identity(state)
         # Padding entries are zero already, but for the bias.
         return out.remasked() if self.b_std else out
 
-    def _linear(self, state, mixed):
-        nngp_m, ntk_m, cov1_m, cov2_m = mixed
-        G1 = self._weights(cov1_m, state.mask1)
-        G2 = self._weights(cov2_m, state.mask2)
-        if self.val_pos_emb:
-            values = mixed
-        else:
-            values = (state.nngp, state.ntk, state.cov1, state.cov2)
+    def _linear(self, state, G1, G2):
+        values = self._mix(state) if self.val_pos_emb else state
         ov2, b2 = self.ov_std**2, self.b_std**2
-        nngp = ov2 * sandwich(G1, values[0], G2) + b2
-        ntk = ov2 * sandwich(G1, values[1], G2) + b2 + 2 * (nngp - b2)
+        nngp = ov2 * state.sandwich(G1, values.nngp, G2) + b2
+        ntk = ov2 * state.sandwich(G1, values.ntk, G2) + b2 + 2 * (nngp - b2)
+        return state._replace(nngp=nngp, ntk=ntk)
 
-        def self_sandwich(G, cov):
-            return ov2 * jnp.einsum("isa,iab,itb->ist", G, cov, G) + b2
+    def _sqrt_identity(self, state):
+        mixed = self._mix(state)
+        own = mixed if self.val_pos_emb else state
 
-        return state._replace(nngp=nngp, ntk=ntk,
-                              cov1=self_sandwich(G1, values[2]),
-                              cov2=self_sandwich(G2, values[3]))
+        def inner(a, b):  # sum over token pairs, broadcast back
+            return state.token_sum(a * b, keepdims=True)
 
-    def _sqrt_identity(self, state, mixed):
-        nngp_m, ntk_m, cov1_m, cov2_m = mixed
-
-        def inner(a, b):  # sum over token pairs: axes (s, t) of (i, s, j, t) or (i, s, t)
-            return jnp.sum(a * b, axis=(1, 3) if a.ndim == 4 else (1, 2), keepdims=True)
-
-        own = mixed if self.val_pos_emb else (state.nngp, state.ntk, state.cov1, state.cov2)
         s2, b2 = (self.qk_std * self.ov_std) ** 2, self.b_std**2
-        dot12 = inner(nngp_m, own[0])
+        dot12 = inner(mixed.nngp, own.nngp)
         if self.val_pos_emb or self.positional == "none":
-            cross = 2 * inner(nngp_m, ntk_m)
+            cross = 2 * inner(mixed.nngp, mixed.ntk)
         else:
-            cross = inner(nngp_m, state.ntk) + inner(state.nngp, ntk_m)
+            cross = inner(mixed.nngp, state.ntk) + inner(state.nngp, mixed.ntk)
         return state._replace(
-            nngp=s2 * dot12 * nngp_m + b2,
-            ntk=s2 * (cross * nngp_m + dot12 * (ntk_m + 4 * nngp_m)) + b2,
-            cov1=s2 * inner(cov1_m, own[2]) * cov1_m + b2,
-            cov2=s2 * inner(cov2_m, own[3]) * cov2_m + b2,
+            nngp=s2 * dot12 * mixed.nngp + b2,
+            ntk=s2 * (cross * mixed.nngp + dot12 * (mixed.ntk + 4 * mixed.nngp)) + b2,
         )

@@ -8,8 +8,16 @@ class Layer:
     """A layer of an infinitely wide network, seen through its kernels.
 
     Subclasses are frozen dataclasses of plain (hashable) configuration and
-    implement :meth:`apply`.  Being hashable, a layer is a static argument of
-    ``jax.jit``: one compilation per architecture and input shape.
+    implement :meth:`apply`, and :meth:`side` if the map needs per-sequence
+    quantities.  Being hashable, a layer is a static argument of ``jax.jit``:
+    one compilation per architecture and input shape.
+
+    The kernel between two sequences depends on each sequence's own kernel
+    through per-sequence *side* quantities only (attention matrices, token
+    variances), so evaluation has two passes: :meth:`walk` runs the network on
+    each sequence with itself, once, and collects the sides; then
+    :meth:`apply` maps the cross kernels of every pair of sequences, given the
+    sides of both.
 
     Calling a layer (or a composition) on data evaluates its kernel::
 
@@ -17,9 +25,24 @@ class Layer:
         gram = k(X1, X2, get="nngp")
     """
 
-    def apply(self, state):
-        """Map the kernel state of the inputs to that of the outputs."""
+    def side(self, own):
+        """Per-sequence quantities :meth:`apply` needs, from the own-layout
+        input state ``own``: a pytree of arrays with a leading sequence axis,
+        or None."""
+        return None
+
+    def apply(self, state, side1, side2):
+        """Map the kernel state of the inputs to that of the outputs.
+
+        ``state`` is in the cross or the own layout (see :class:`KernelState`);
+        ``side1`` and ``side2`` are :meth:`side` of the two batches' sequences.
+        """
         raise NotImplementedError
+
+    def walk(self, own):
+        """The own-layout pass: ``(output state, side)`` of each sequence with itself."""
+        side = self.side(own)
+        return self.apply(own, side, side), side
 
     def __call__(self, X1, X2=None, *, get="nngp", batch_size="auto",
                  device=None, progress=None, n_jobs=None, out=None):
@@ -57,3 +80,26 @@ class Layer:
 
         return evaluate(self, X1, X2, get=get, batch_size=batch_size, device=device,
                         progress=progress, n_jobs=n_jobs, out=out)
+
+    def diag(self, X, *, get="nngp", device=None):
+        """The diagonal of the kernel of ``X`` with itself, in ``O(n)`` work.
+
+        Equal to ``np.diag(k(X, get=get))`` without the pairs: only the
+        sequence-by-itself pass runs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, L, d) or (n, L)
+            Sequences padded with all-NaN tokens.
+        get : {"nngp", "ntk"} or tuple of them, default="nngp"
+            Which kernel(s) to return; a tuple gives a dict.
+        device : jax.Device or None, default=None
+            The device to compute on; None is JAX's default.
+
+        Returns
+        -------
+        ndarray of shape (n,), or dict of them
+        """
+        from ._compute import evaluate_diag
+
+        return evaluate_diag(self, X, get=get, device=device)

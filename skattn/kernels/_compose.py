@@ -16,9 +16,19 @@ class Serial(Layer):
             if not isinstance(layer, Layer):
                 raise TypeError(f"serial() takes skattn.kernels layers; got {layer!r}.")
 
-    def apply(self, state):
+    def side(self, own):
+        raise TypeError("A Serial's sides come from walk(), layer by layer.")
+
+    def walk(self, own):
+        sides = []
         for layer in self.layers:
-            state = layer.apply(state)
+            own, side = layer.walk(own)
+            sides.append(side)
+        return own, tuple(sides)
+
+    def apply(self, state, side1, side2):
+        for layer, s1, s2 in zip(self.layers, side1, side2):
+            state = layer.apply(state, s1, s2)
         return state
 
 
@@ -29,14 +39,19 @@ class Residual(Layer):
 
     branch: Layer = dataclasses.field(default_factory=Serial)
 
-    def apply(self, state):
-        out = self.branch.apply(state)
-        return out._replace(
-            nngp=state.nngp + out.nngp,
-            ntk=state.ntk + out.ntk,
-            cov1=state.cov1 + out.cov1,
-            cov2=state.cov2 + out.cov2,
-        )
+    def side(self, own):
+        raise TypeError("A Residual's side comes from walk(), through its branch.")
+
+    def walk(self, own):
+        out, side = self.branch.walk(own)
+        return self._add(own, out), side
+
+    def apply(self, state, side1, side2):
+        return self._add(state, self.branch.apply(state, side1, side2))
+
+    @staticmethod
+    def _add(state, out):
+        return out._replace(nngp=state.nngp + out.nngp, ntk=state.ntk + out.ntk)
 
 
 def serial(*layers):

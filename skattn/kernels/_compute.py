@@ -54,26 +54,67 @@ def _parse_get(get):
     return kinds
 
 
-def _tile_kernels(layer, kinds, x1, m1, x2, m2):
-    state = layer.apply(input_state(x1, m1, x2, m2))
-    if not state.pooled:
+def _walk_tile(layer, x, m):
+    """The own-layout pass over one tile: the sides and the pooled diagonal."""
+    own, sides = layer.walk(input_state(x, m))
+    if not own.pooled:
         raise ValueError(
             "The architecture must reduce the tokens (end with GlobalAvgPool and a "
             "Dense readout) to give one kernel value per pair of sequences."
         )
-    return tuple(getattr(state, kind) for kind in kinds)
+    return sides, {"nngp": own.nngp, "ntk": own.ntk}
 
 
-def _chunk_kernels(layer, kinds, x1, m1, x2, m2):
-    """Kernels of a chunk of tiles: inputs (P, t, L, d), outputs (P, t, t) per kind.
+def _walk_chunk(layer, x, m):
+    """Sides and diagonals of a chunk of tiles: inputs (P, t, L, d)."""
+    return jax.lax.map(lambda args: _walk_tile(layer, *args), (x, m))
+
+
+def _chunk_kernels(layer, kinds, x1, m1, s1, x2, m2, s2):
+    """Kernels of a chunk of tile pairs: inputs (P, t, L, d) and sides, outputs
+    (P, t, t) per kind.
 
     Only the kernels in ``kinds`` are returned, so XLA drops the work of the
     others (an NNGP alone skips the NTK's attention products).
     """
-    return jax.lax.map(lambda args: _tile_kernels(layer, kinds, *args), (x1, m1, x2, m2))
+    def tile(args):
+        x1, m1, s1, x2, m2, s2 = args
+        state = layer.apply(input_state(x1, m1, x2, m2), s1, s2)
+        return tuple(getattr(state, kind) for kind in kinds)
+
+    return jax.lax.map(tile, (x1, m1, s1, x2, m2, s2))
 
 
+_jit_walk_chunk = jax.jit(_walk_chunk, static_argnums=0)
 _jit_chunk_kernels = jax.jit(_chunk_kernels, static_argnums=(0, 1))
+
+
+def _take(tree, idx):
+    return jax.tree.map(lambda a: a[idx], tree)
+
+
+def _chunks(count, per_chunk):
+    """Index arrays of ``per_chunk`` items covering ``range(count)``; the last
+    is padded with repeats, so that every jitted call has one shape."""
+    for start in range(0, count, per_chunk):
+        idx = list(range(start, min(start + per_chunk, count)))
+        yield np.array(idx + [idx[0]] * (per_chunk - len(idx))), len(idx)
+
+
+def walk_tiles(layer, tiles, masks, device=None):
+    """Sides and pooled own kernels of tiled sequences, on the host.
+
+    Returns ``(sides, diagonal)``: each leaf of ``sides`` has leading axes
+    ``(tiles, t)``, ``diagonal`` maps "nngp" and "ntk" to ``(tiles, t)`` arrays.
+    """
+    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(tiles)))
+    parts = []
+    with jax.enable_x64(tiles.dtype == np.float64):
+        for idx, used in _chunks(len(tiles), per_chunk):
+            args = jax.device_put((tiles[idx], masks[idx]), device)
+            part = jax.tree.map(np.asarray, _jit_walk_chunk(layer, *args))
+            parts.append(_take(part, slice(0, used)))
+    return jax.tree.map(lambda *a: np.concatenate(a), *parts)
 
 
 def _power_of_two_at_least(n):
@@ -152,11 +193,15 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     symmetric = v2 is None
     if symmetric:
         v2, m2 = v1, m1
-    t1, tm1 = _tiles(v1, m1, side)
-    t2, tm2 = _tiles(v2, m2, side)
-    pairs = tile_pairs(len(t1), len(t2), symmetric)
-    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     devices = [device] if device is not None else jax.devices()
+    t1, tm1 = _tiles(v1, m1, side)
+    s1, _ = walk_tiles(layer, t1, tm1, devices[0])
+    t2, tm2, s2 = t1, tm1, s1
+    if not symmetric:
+        t2, tm2 = _tiles(v2, m2, side)
+        s2, _ = walk_tiles(layer, t2, tm2, devices[0])
+    pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
+    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
     full = {k: np.empty((len(t1) * side, len(t2) * side), v1.dtype) for k in kinds}
 
@@ -171,12 +216,11 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
 
     in_flight = collections.deque()  # a few chunks ahead per device, no more
     with jax.enable_x64(v1.dtype == np.float64):
-        for start in range(0, len(pairs), per_chunk):
-            chunk = pairs[start:start + per_chunk]
-            idx = np.array(chunk + [chunk[0]] * (per_chunk - len(chunk)))
-            args = (t1[idx[:, 0]], tm1[idx[:, 0]], t2[idx[:, 1]], tm2[idx[:, 1]])
-            args = jax.device_put(args, devices[(start // per_chunk) % len(devices)])
-            in_flight.append((chunk, _jit_chunk_kernels(layer, kinds, *args)))
+        for number, (idx, used) in enumerate(_chunks(len(pairs), per_chunk)):
+            a, b = pairs[idx, 0], pairs[idx, 1]
+            args = (t1[a], tm1[a], _take(s1, a), t2[b], tm2[b], _take(s2, b))
+            args = jax.device_put(args, devices[number % len(devices)])
+            in_flight.append((pairs[idx[:used]], _jit_chunk_kernels(layer, kinds, *args)))
             if len(in_flight) > CHUNKS_IN_FLIGHT * len(devices):
                 collect(*in_flight.popleft())
         while in_flight:
@@ -227,6 +271,17 @@ def _output(kinds, shape, dtype, out):
         raise ValueError(f"out must name one file per kernel in get={kinds}; got {out!r}.")
     return {k: np.lib.format.open_memmap(paths[k], mode="w+", dtype=dtype, shape=shape)
             for k in kinds}
+
+
+def evaluate_diag(layer, X, *, get="nngp", device=None):
+    """The diagonal of ``layer``'s kernel of ``X``: see :meth:`Layer.diag`."""
+    kinds = _parse_get(get)
+    v, m, _, _, _ = prepare(X)
+    side = auto_batch_size(len(v), v.shape[1])
+    tiles, masks = _tiles(v, m, side)
+    _, diagonal = walk_tiles(layer, tiles, masks, device)
+    result = {kind: diagonal[kind].reshape(-1)[:len(v)] for kind in kinds}
+    return result[kinds[0]] if isinstance(get, str) else result
 
 
 def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,

@@ -29,13 +29,8 @@ class Dense(Layer):
     def __post_init__(self):
         check_nonnegative(self, "w_std", "b_std")
 
-    def apply(self, state):
+    def apply(self, state, side1, side2):
         w2, b2 = self.w_std**2, self.b_std**2
         nngp = w2 * state.nngp + b2
-        out = state._replace(
-            nngp=nngp,
-            ntk=nngp + w2 * state.ntk,
-            cov1=w2 * state.cov1 + b2,
-            cov2=w2 * state.cov2 + b2,
-        )
+        out = state._replace(nngp=nngp, ntk=nngp + w2 * state.ntk)
         return out.remasked() if self.b_std else out

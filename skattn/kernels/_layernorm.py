@@ -28,17 +28,11 @@ class LayerNorm(Layer):
 
     eps: float = 1e-12
 
-    def apply(self, state):
-        pair12, pair11, pair22 = state.variance_pairs()
+    def side(self, own):
+        """``1 / sqrt(eps + q)`` for every token."""
+        return 1 / jnp.sqrt(self.eps + own.variances())
 
-        def scale(pair):
-            left, right = pair
-            return 1 / jnp.sqrt((self.eps + left) * (self.eps + right))
-
-        s12 = scale(pair12)
-        return state._replace(
-            nngp=state.nngp * s12,
-            ntk=state.ntk * s12,
-            cov1=state.cov1 * scale(pair11),
-            cov2=state.cov2 * scale(pair22),
-        )
+    def apply(self, state, side1, side2):
+        left, right = state.broadcast(side1, side2)
+        scale = left * right
+        return state._replace(nngp=state.nngp * scale, ntk=state.ntk * scale)

@@ -13,16 +13,13 @@ class GlobalAvgPool(Layer):
     real tokens: ``sum_{s,t} nngp[i, s, j, t] / (len_i * len_j)``.
     """
 
-    def apply(self, state):
+    def apply(self, state, side1, side2):
         if state.pooled:
             raise ValueError("GlobalAvgPool needs token-level kernels; "
                              "the tokens were already pooled.")
-        n1 = state.mask1.sum(axis=1)
-        n2 = state.mask2.sum(axis=1)
-        pair = n1[:, None] * n2[None, :]
-        return state._replace(
-            nngp=state.nngp.sum(axis=(1, 3)) / pair,
-            ntk=state.ntk.sum(axis=(1, 3)) / pair,
-            cov1=state.cov1.sum(axis=(1, 2)) / n1**2,
-            cov2=state.cov2.sum(axis=(1, 2)) / n2**2,
-        )
+        n1, n2 = state.mask1.sum(axis=1), state.mask2.sum(axis=1)
+        pooled = state._replace(nngp=state.token_sum(state.nngp),
+                                ntk=state.token_sum(state.ntk))
+        left, right = pooled.broadcast(n1, n2)
+        return pooled._replace(nngp=pooled.nngp / (left * right),
+                               ntk=pooled.ntk / (left * right))
