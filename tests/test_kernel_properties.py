@@ -75,6 +75,36 @@ def test_own_pass_gives_the_diagonal(rng, params):
     np.testing.assert_allclose(k.diag(X[3:5]), np.diag(full["nngp"])[3:5], rtol=2e-8)
 
 
+@pytest.mark.parametrize("params, d", [
+    (dict(), 3),
+    (dict(b_std=0.4, layer_norm="pre"), 3),
+    (dict(mlp=False, n_blocks=3, b_std=0.2), 2),  # ranks grow past L: both routes
+    (dict(residual=False, attention="relu", mlp=False), 3),
+    (dict(), 8),  # more features than tokens: the sandwich
+])
+def test_attention_on_features_equals_the_sandwich(rng, params, d):
+    """Until the first nonlinearity attention multiplies token features; with
+    val_pos_emb=True (and no positional embeddings: the same network) it
+    sandwiches the kernels."""
+    X = padded_sequences(rng, 7, 5, d)
+    fast, slow = transformer(**params), transformer(val_pos_emb=True, **params)
+    for got, want in [(fast(X, X[:4], get=("nngp", "ntk")), slow(X, X[:4], get=("nngp", "ntk"))),
+                      (fast.diag(X, get=("nngp", "ntk")), slow.diag(X, get=("nngp", "ntk")))]:
+        for kind in ("nngp", "ntk"):
+            np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
+
+
+def test_features_route_is_taken_while_linear(rng):
+    from skattn.kernels._state import input_state
+
+    X = rng.normal(size=(3, 5, 2))
+    state = input_state(X, np.ones((3, 5), bool))
+    out = serial(Dense(b_std=0.5), SelfAttention()).walk(state)[0]
+    assert out.features is not None and out.features.rank == 2 + 1 + 0
+    assert serial(Dense(), Relu()).walk(state)[0].features is None
+    assert SelfAttention(val_pos_emb=True).walk(state)[0].features is None
+
+
 @pytest.mark.parametrize("params", ARCHITECTURES)
 def test_padding_tokens_change_nothing(rng, params):
     k = transformer(**params)

@@ -28,7 +28,7 @@ class _Activation(Layer):
 
     def apply(self, state, side1, side2):
         nngp, dot = self.transform(state.nngp, *state.broadcast(side1, side2))
-        return state._replace(nngp=nngp, ntk=state.ntk * dot)
+        return state.with_kernels(nngp, state.ntk * dot)
 
 
 def _rsqrt(q):

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from ._base import Layer
 from ._checks import check_nonnegative, check_option
+from ._state import with_bias
 
 MECHANISMS = ("softmax", "identity", "relu", "abs")
 POSITIONAL = ("none", "sum", "concat")
@@ -118,7 +119,7 @@ class SelfAttention(Layer):
         R = positional_covariance(state.mask1.shape[1], self.pos_decay, self.pos_scale,
                                   self.pos_p_norm, state.nngp.dtype)
         pos = w_pos * (R[None] if state.own else R[None, :, None, :]) * state.pair_mask()
-        return state._replace(nngp=w_in * state.nngp + pos, ntk=w_in * state.ntk + pos)
+        return state.with_kernels(w_in * state.nngp + pos, w_in * state.ntk + pos)
 
     def _weights(self, cov, mask):
         """Deterministic attention matrices ``G = attention(qk_std * cov)``.
@@ -158,11 +159,21 @@ class SelfAttention(Layer):
         return out.remasked() if self.b_std else out
 
     def _linear(self, state, G1, G2):
+        features = state.features
+        if features is not None and not self.val_pos_emb \
+                and features.rank <= state.mask1.shape[1]:
+            # The values' features times the attention matrices (sec. 3 with
+            # nngp = F1 F2^T): n L**2 r work instead of n1 n2 L**3.
+            features = with_bias(
+                self.ov_std * jnp.einsum("isa,iac->isc", G1, features.left),
+                self.ov_std * jnp.einsum("isa,iac->isc", G2, features.right),
+                features.weights + 2, self.b_std, state.mask1, state.mask2)
+            return state.with_kernels(*state.gram(features), features)
         values = self._mix(state) if self.val_pos_emb else state
         ov2, b2 = self.ov_std**2, self.b_std**2
         nngp = ov2 * state.sandwich(G1, values.nngp, G2) + b2
         ntk = ov2 * state.sandwich(G1, values.ntk, G2) + b2 + 2 * (nngp - b2)
-        return state._replace(nngp=nngp, ntk=ntk)
+        return state.with_kernels(nngp, ntk)
 
     def _sqrt_identity(self, state):
         mixed = self._mix(state)
@@ -177,7 +188,7 @@ class SelfAttention(Layer):
             cross = 2 * inner(mixed.nngp, mixed.ntk)
         else:
             cross = inner(mixed.nngp, state.ntk) + inner(state.nngp, mixed.ntk)
-        return state._replace(
-            nngp=s2 * dot12 * mixed.nngp + b2,
-            ntk=s2 * (cross * mixed.nngp + dot12 * (mixed.ntk + 4 * mixed.nngp)) + b2,
+        return state.with_kernels(
+            s2 * dot12 * mixed.nngp + b2,
+            s2 * (cross * mixed.nngp + dot12 * (mixed.ntk + 4 * mixed.nngp)) + b2,
         )

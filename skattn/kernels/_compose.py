@@ -51,7 +51,10 @@ class Residual(Layer):
 
     @staticmethod
     def _add(state, out):
-        return out._replace(nngp=state.nngp + out.nngp, ntk=state.ntk + out.ntk)
+        features = None
+        if state.features is not None and out.features is not None:
+            features = state.features.concat(out.features)
+        return out.with_kernels(state.nngp + out.nngp, state.ntk + out.ntk, features)
 
 
 def serial(*layers):

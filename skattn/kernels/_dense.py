@@ -4,6 +4,7 @@ import dataclasses
 
 from ._base import Layer
 from ._checks import check_nonnegative
+from ._state import with_bias
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,5 +33,9 @@ class Dense(Layer):
     def apply(self, state, side1, side2):
         w2, b2 = self.w_std**2, self.b_std**2
         nngp = w2 * state.nngp + b2
-        out = state._replace(nngp=nngp, ntk=nngp + w2 * state.ntk)
+        features = state.features
+        if features is not None:  # ntk' = nngp' + w2 ntk, column by column
+            features = with_bias(self.w_std * features.left, self.w_std * features.right,
+                                 1 + features.weights, self.b_std, state.mask1, state.mask2)
+        out = state.with_kernels(nngp, nngp + w2 * state.ntk, features)
         return out.remasked() if self.b_std else out

@@ -35,4 +35,8 @@ class LayerNorm(Layer):
     def apply(self, state, side1, side2):
         left, right = state.broadcast(side1, side2)
         scale = left * right
-        return state._replace(nngp=state.nngp * scale, ntk=state.ntk * scale)
+        features = state.features
+        if features is not None:
+            features = features._replace(left=features.left * side1[..., None],
+                                         right=features.right * side2[..., None])
+        return state.with_kernels(state.nngp * scale, state.ntk * scale, features)

@@ -18,8 +18,6 @@ class GlobalAvgPool(Layer):
             raise ValueError("GlobalAvgPool needs token-level kernels; "
                              "the tokens were already pooled.")
         n1, n2 = state.mask1.sum(axis=1), state.mask2.sum(axis=1)
-        pooled = state._replace(nngp=state.token_sum(state.nngp),
-                                ntk=state.token_sum(state.ntk))
+        pooled = state.with_kernels(state.token_sum(state.nngp), state.token_sum(state.ntk))
         left, right = pooled.broadcast(n1, n2)
-        return pooled._replace(nngp=pooled.nngp / (left * right),
-                               ntk=pooled.ntk / (left * right))
+        return pooled.with_kernels(pooled.nngp / (left * right), pooled.ntk / (left * right))

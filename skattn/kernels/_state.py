@@ -15,10 +15,43 @@ Before global pooling the kernels are token-level, after it one value per pair
 (``(n1, n2)``) or per sequence (``(n,)``).
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+
+#: Inner products of token features, by layout: own (True) or cross.
+_GRAM = {True: "isc,itc->ist", False: "isc,jtc->isjt"}
+
+
+class Features(NamedTuple):
+    """Token features whose inner products are the kernels.
+
+    While the network is linear in its inputs (Dense, LayerNorm, attention
+    with ``scaling="linear"``, residual sums) its kernels are Gram matrices::
+
+        nngp[i, s, j, t] = sum_c left[i, s, c] right[j, t, c]
+        ntk[i, s, j, t]  = sum_c weights[c] left[i, s, c] right[j, t, c]
+
+    An attention layer then multiplies the features, ``n L**2 r`` work, instead
+    of sandwiching every pair's ``L x L`` kernel, ``n1 n2 L**3``.  The features
+    are zero at padding tokens; ``weights`` is a static numpy vector.
+    """
+
+    left: jax.Array
+    right: jax.Array
+    weights: np.ndarray
+
+    @property
+    def rank(self):
+        return self.left.shape[-1]
+
+    def concat(self, other):
+        return Features(jnp.concatenate([self.left, other.left], axis=-1),
+                        jnp.concatenate([self.right, other.right], axis=-1),
+                        np.concatenate([self.weights, other.weights]))
 
 
 class KernelState(NamedTuple):
@@ -34,6 +67,9 @@ class KernelState(NamedTuple):
     mask1, mask2 : jax.Array of shape (n, L)
         1 where a real token stands, 0 at padding, in the kernels' dtype (the
         same array twice in the own layout).
+    features : Features or None
+        The kernels as Gram matrices of token features, while they are (see
+        :class:`Features`); layers that are not linear drop them.
 
     Every layer keeps the invariant that token-level kernels are zero wherever
     a padding token is involved (neural-tangents' "remasking").
@@ -43,6 +79,21 @@ class KernelState(NamedTuple):
     ntk: jax.Array
     mask1: jax.Array
     mask2: jax.Array
+    features: Optional[Features] = None
+
+    def with_kernels(self, nngp, ntk, features=None):
+        """A state with new kernels; the features are dropped unless given."""
+        return self._replace(nngp=nngp, ntk=ntk, features=features)
+
+    def gram(self, features):
+        """The kernels ``(nngp, ntk)`` that ``features`` stand for, in this layout."""
+        pattern = _GRAM[self.own]
+        nngp = jnp.einsum(pattern, features.left, features.right)
+        weights = features.weights
+        if np.all(weights == weights[0]):
+            return nngp, float(weights[0]) * nngp
+        ntk = jnp.einsum(pattern, features.left * weights.astype(nngp.dtype), features.right)
+        return nngp, ntk
 
     @property
     def pooled(self):
@@ -72,7 +123,7 @@ class KernelState(NamedTuple):
         """Zero every kernel entry that involves a padding token."""
         if self.pooled:
             return self
-        pair = self.pair_mask()
+        pair = self.pair_mask()  # features are zero at padding already
         return self._replace(nngp=self.nngp * pair, ntk=self.ntk * pair)
 
     def variances(self):
@@ -84,18 +135,32 @@ class KernelState(NamedTuple):
     def sandwich(self, G1, K, G2):
         """``out[i, s, j, t] = sum_ab G1[i, s, a] K[i, a, j, b] G2[j, t, b]``.
 
-        In the cross layout two batched matrix products: over ``a`` with ``i``
-        batched (``K[i]`` is an ``(L, n2 L)`` matrix), then over ``b`` with ``j``
-        batched.  In the own layout ``G K G^T`` per sequence.
+        In the cross layout two batched matrix products, right first: over
+        ``b`` with ``j`` batched, then over ``a`` with ``i`` batched.  In this
+        order the second product writes ``(i, s, j, t)`` directly and XLA
+        transposes only the products' inputs, in copies of their own; the
+        other order leaves the last output transposed, and every elementwise
+        consumer then reads it with a stride (a quarter of the time of the
+        benchmark workload).  In the own layout ``G K G^T`` per sequence.
         """
         if self.own:
             return jnp.einsum("isa,iab,itb->ist", G1, K, G2)
-        half = jnp.einsum("isa,iajb->isjb", G1, K)
-        return jnp.einsum("isjb,jtb->isjt", half, G2)
+        half = jnp.einsum("iajb,jtb->iajt", K, G2)
+        return jnp.einsum("isa,iajt->isjt", G1, half)
 
     def token_sum(self, K, keepdims=False):
         """Sum over both token axes: ``(n1, n2)`` or ``(n,)``."""
         return K.sum(axis=(1, 2) if self.own else (1, 3), keepdims=keepdims)
+
+
+def with_bias(left, right, weights, bias, mask1, mask2):
+    """``Features(left, right, weights)`` and a column ``bias * mask`` of NTK
+    weight 1: both kernels gain ``bias**2`` between real tokens."""
+    if bias:
+        left = jnp.concatenate([left, bias * mask1[..., None]], axis=-1)
+        right = jnp.concatenate([right, bias * mask2[..., None]], axis=-1)
+        weights = np.append(weights, 1.0)
+    return Features(left, right, np.asarray(weights, dtype=float))
 
 
 def input_state(x1, mask1, x2=None, mask2=None):
@@ -103,13 +168,15 @@ def input_state(x1, mask1, x2=None, mask2=None):
 
     ``nngp[i, s, j, t] = x1[i, s] . x2[j, t] / d`` (neural-tangents'
     ``_inputs_to_kernel``); the NTK of the inputs is zero.  Without ``x2`` the
-    state is in the own layout: each sequence of ``x1`` with itself.
+    state is in the own layout: each sequence of ``x1`` with itself.  Padding
+    tokens must be zero in ``x1`` and ``x2``.
     """
-    d = x1.shape[-1]
-    if x2 is None:
-        nngp = jnp.einsum("isc,itc->ist", x1, x1) / d
-        mask2 = mask1
-    else:
-        nngp = jnp.einsum("isc,jtc->isjt", x1, x2) / d
+    own = x2 is None
+    if own:
+        x2, mask2 = x1, mask1
+    scale = 1 / float(np.sqrt(x1.shape[-1]))
+    features = Features(x1 * scale, x2 * scale, np.zeros(x1.shape[-1]))
+    nngp = jnp.einsum(_GRAM[own], features.left, features.right)
     dtype = x1.dtype
-    return KernelState(nngp, jnp.zeros_like(nngp), mask1.astype(dtype), mask2.astype(dtype))
+    return KernelState(nngp, jnp.zeros_like(nngp), mask1.astype(dtype), mask2.astype(dtype),
+                       features)
