@@ -24,11 +24,14 @@ uses one core.  Two ways to use several:
   XLA; the first call then also starts the workers.
 
 Figures: pairs per second count every entry of the n x n kernel (n**2 / s),
-for both libraries.  The FLOP count is that of the attention contractions of
-the unique pairs, n (n + 1) / 2 * n_blocks * 8 L**3 (NNGP and NTK, two L x L x L
-products each), plus the input inner products n (n + 1) / 2 * 2 L**2 d; the
-elementwise work is not counted.  Peak memory is the process's peak resident
-set size (it includes JAX itself, ~0.3 GB).
+for both libraries; seconds are the fastest of ``--repeats`` warm calls.  The
+FLOP count is that of the standard algorithm on the unique pairs: the
+attention contractions, n (n + 1) / 2 * n_blocks * 8 L**3 (NNGP and NTK, two
+L x L x L products each), plus the input inner products n (n + 1) / 2 * 2 L**2 d;
+the elementwise work is not counted.  skattn does less than that (its first
+attention layer multiplies token features instead, docs/theory.md), so its
+GFLOP/s is nominal: the standard count over skattn's time.  Peak memory is the
+process's peak resident set size (it includes JAX itself, ~0.3 GB).
 """
 
 import argparse
@@ -97,7 +100,7 @@ def main(argv=None):
     parser.add_argument("--n-blocks", type=int, default=2)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--batch-size", default="auto")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cpu-devices", type=int, default=1)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--nt-python", help="Python of the pinned neural-tangents environment")
@@ -117,8 +120,8 @@ def main(argv=None):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     gflop = flops(n, args.length, args.features, args.n_blocks) / 1e9
     print(f"skattn: {seconds:.3f} s (first call {first:.2f} s with compilation), "
-          f"{n * n / seconds:,.0f} pairs/s, {gflop / seconds:.1f} GFLOP/s "
-          f"of {gflop:.1f} GFLOP, peak memory {peak / 2**30:.2f} GiB")
+          f"{n * n / seconds:,.0f} pairs/s, {gflop / seconds:.1f} nominal GFLOP/s "
+          f"({gflop:.1f} GFLOP), peak memory {peak / 2**30:.2f} GiB")
     if args.nt_python:
         nt = run_nt(args.nt_python, X, params, args.repeats, args.cpu_devices)
         diff = max(float(np.abs(out[k] - nt[k]).max() / np.abs(nt[k]).max())

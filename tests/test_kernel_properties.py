@@ -1,10 +1,12 @@
 """Checks of the kernel engine that do not depend on neural-tangents."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from synthetic import padded_sequences
-from skattn.kernels import (Dense, GlobalAvgPool, Relu, SelfAttention, serial,
+from skattn.kernels import (Dense, GlobalAvgPool, Layer, Relu, SelfAttention, serial,
                             transformer)
 
 ARCHITECTURES = [
@@ -103,6 +105,22 @@ def test_features_route_is_taken_while_linear(rng):
     assert out.features is not None and out.features.rank == 2 + 1 + 0
     assert serial(Dense(), Relu()).walk(state)[0].features is None
     assert SelfAttention(val_pos_emb=True).walk(state)[0].features is None
+
+
+@dataclasses.dataclass(frozen=True)
+class Doubled(Layer):
+    """A layer of one's own that replaces the kernels with ``_replace``."""
+
+    def apply(self, state, side1, side2):
+        return state._replace(nngp=2 * state.nngp, ntk=2 * state.ntk)
+
+
+def test_layers_of_ones_own_do_not_pass_stale_features(rng):
+    X = padded_sequences(rng, 6, 5, 2)
+    fast = serial(Dense(), Doubled(), SelfAttention(), GlobalAvgPool(), Dense())
+    slow = serial(Dense(), Doubled(), SelfAttention(val_pos_emb=True), GlobalAvgPool(), Dense())
+    np.testing.assert_allclose(fast(X, get="ntk"), slow(X, get="ntk"), rtol=2e-8)
+    np.testing.assert_allclose(fast.diag(X), slow.diag(X), rtol=2e-8)
 
 
 @pytest.mark.parametrize("params", ARCHITECTURES)

@@ -82,6 +82,8 @@ class SelfAttention(Layer):
         Whether the values see the positional embeddings too.
     """
 
+    keeps_features = True
+
     attention: str = "softmax"
     scaling: str = "linear"
     qk_std: float = 1.0

@@ -19,11 +19,18 @@ class Layer:
     :meth:`apply` maps the cross kernels of every pair of sequences, given the
     sides of both.
 
+    While the network is linear, the state also carries the kernels as token
+    features (:class:`KernelState`); a layer that maps them sets
+    ``keeps_features = True``, and compositions drop them after any other.
+
     Calling a layer (or a composition) on data evaluates its kernel::
 
         k = serial(Dense(), Relu(), GlobalAvgPool(), Dense())
         gram = k(X1, X2, get="nngp")
     """
+
+    #: Whether :meth:`apply` maps the state's features (else they are dropped).
+    keeps_features = False
 
     def side(self, own):
         """Per-sequence quantities :meth:`apply` needs, from the own-layout

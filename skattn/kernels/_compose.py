@@ -10,6 +10,7 @@ class Serial(Layer):
     """Layers applied one after the other (a fold of their kernel maps)."""
 
     layers: tuple = ()
+    keeps_features = True
 
     def __post_init__(self):
         for layer in self.layers:
@@ -23,13 +24,22 @@ class Serial(Layer):
         sides = []
         for layer in self.layers:
             own, side = layer.walk(own)
+            own = _checked(layer, own)
             sides.append(side)
         return own, tuple(sides)
 
     def apply(self, state, side1, side2):
         for layer, s1, s2 in zip(self.layers, side1, side2):
-            state = layer.apply(state, s1, s2)
+            state = _checked(layer, layer.apply(state, s1, s2))
         return state
+
+
+def _checked(layer, state):
+    """``state`` without features unless ``layer`` maps them (a layer of one's own
+    that replaces the kernels with ``_replace`` would otherwise pass stale ones)."""
+    if state.features is None or layer.keeps_features:
+        return state
+    return state._replace(features=None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +48,17 @@ class Residual(Layer):
     independent, so their covariances sum; neural-tangents ``FanInSum``)."""
 
     branch: Layer = dataclasses.field(default_factory=Serial)
+    keeps_features = True
 
     def side(self, own):
         raise TypeError("A Residual's side comes from walk(), through its branch.")
 
     def walk(self, own):
         out, side = self.branch.walk(own)
-        return self._add(own, out), side
+        return self._add(own, _checked(self.branch, out)), side
 
     def apply(self, state, side1, side2):
-        return self._add(state, self.branch.apply(state, side1, side2))
+        return self._add(state, _checked(self.branch, self.branch.apply(state, side1, side2)))
 
     @staticmethod
     def _add(state, out):

@@ -24,6 +24,8 @@ class Dense(Layer):
         Standard deviation of the biases.
     """
 
+    keeps_features = True
+
     w_std: float = 1.0
     b_std: float = 0.0
 

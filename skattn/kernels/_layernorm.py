@@ -26,6 +26,8 @@ class LayerNorm(Layer):
         Added to the variances, as in neural-tangents.
     """
 
+    keeps_features = True
+
     eps: float = 1e-12
 
     def side(self, own):
