@@ -1,6 +1,9 @@
 """Tiled, parallel evaluation of a layer's kernel on padded sequences.
 
-Three levels cut the work on ``n1 x n2`` sequence pairs:
+Two passes (see :class:`Layer`): :func:`walk_tiles` runs the network on each
+sequence with itself and keeps the per-sequence sides, ``O(n)`` work, which
+also gives the kernel's diagonal; then the pairs, reading the sides of both
+sequences.  Three levels cut the work on the ``n1 x n2`` sequence pairs:
 
 * tiles: square groups of ``batch_size`` sequences a side.  The whole network
   runs on one tile at a time (inside a ``lax.map``), so a tile's token-level
