@@ -10,7 +10,6 @@ same split, with the time each takes.
 
 import time
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC

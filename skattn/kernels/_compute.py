@@ -104,12 +104,15 @@ def _chunks(count, per_chunk):
         yield np.array(idx + [idx[0]] * (per_chunk - len(idx))), len(idx)
 
 
-def walk_tiles(layer, tiles, masks, device=None):
-    """Sides and pooled own kernels of tiled sequences, on the host.
+def walk_tiles(layer, values, mask, side, device=None):
+    """Cut validated sequences into tiles of ``side`` and run the own pass.
 
-    Returns ``(sides, diagonal)``: each leaf of ``sides`` has leading axes
-    ``(tiles, t)``, ``diagonal`` maps "nngp" and "ntk" to ``(tiles, t)`` arrays.
+    Returns ``(tiles, masks, sides, diagonal)``, on the host: the tiles as
+    :func:`_tiles` cuts them, each leaf of ``sides`` with leading axes
+    ``(tiles, side)``, and ``diagonal`` mapping "nngp" and "ntk" to
+    ``(tiles, side)`` arrays.
     """
+    tiles, masks = _tiles(values, mask, side)
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(tiles)))
     parts = []
     with jax.enable_x64(tiles.dtype == np.float64):
@@ -117,7 +120,8 @@ def walk_tiles(layer, tiles, masks, device=None):
             args = jax.device_put((tiles[idx], masks[idx]), device)
             part = jax.tree.map(np.asarray, _jit_walk_chunk(layer, *args))
             parts.append(_take(part, slice(0, used)))
-    return jax.tree.map(lambda *a: np.concatenate(a), *parts)
+    sides, diagonal = jax.tree.map(lambda *a: np.concatenate(a), *parts)
+    return tiles, masks, sides, diagonal
 
 
 def _power_of_two_at_least(n):
@@ -197,12 +201,10 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     if symmetric:
         v2, m2 = v1, m1
     devices = [device] if device is not None else jax.devices()
-    t1, tm1 = _tiles(v1, m1, side)
-    s1, _ = walk_tiles(layer, t1, tm1, devices[0])
+    t1, tm1, s1, _ = walk_tiles(layer, v1, m1, side, devices[0])
     t2, tm2, s2 = t1, tm1, s1
     if not symmetric:
-        t2, tm2 = _tiles(v2, m2, side)
-        s2, _ = walk_tiles(layer, t2, tm2, devices[0])
+        t2, tm2, s2, _ = walk_tiles(layer, v2, m2, side, devices[0])
     pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
@@ -280,9 +282,7 @@ def evaluate_diag(layer, X, *, get="nngp", device=None):
     """The diagonal of ``layer``'s kernel of ``X``: see :meth:`Layer.diag`."""
     kinds = _parse_get(get)
     v, m, _, _, _ = prepare(X)
-    side = auto_batch_size(len(v), v.shape[1])
-    tiles, masks = _tiles(v, m, side)
-    _, diagonal = walk_tiles(layer, tiles, masks, device)
+    *_, diagonal = walk_tiles(layer, v, m, auto_batch_size(len(v), v.shape[1]), device)
     result = {kind: diagonal[kind].reshape(-1)[:len(v)] for kind in kinds}
     return result[kinds[0]] if isinstance(get, str) else result
 
