@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from . import _inference
-from ._inputs import as_sequences
+from ._inputs import as_sequences, reject_ragged
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
@@ -132,7 +132,7 @@ class _AttentionBase(BaseEstimator):
         if X2 is not None:
             X2 = np.asarray(X2, dtype=self.dtype)
         options = dict(batch_size=self.batch_size, n_jobs=self.n_jobs, device=self.device,
-                       progress=True if self.verbose else None)
+                       progress=bool(self.verbose))
         compute = check_memory(self.memory).cache(compute_kernels, ignore=["options"])
         return compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options)
 
@@ -166,6 +166,8 @@ default=None
         ((5, 5), (5, 2))
         """
         self._validate_params()
+        reject_ragged(X1, "X1")
+        reject_ragged(X2, "X2")
         kind = self._kind if kind is None else kind
         if kind not in ("nngp", "ntk"):
             raise ValueError(f"kind must be 'nngp', 'ntk' or None; got {kind!r}.")
@@ -175,13 +177,19 @@ default=None
 
     def _validate_X(self, X, y="no_validation", reset=False):
         """``validate_data`` with padding allowed, then the sequence checks."""
-        # sklearn's message would call token positions "features"; arrays get a clearer one
-        if not reset and getattr(X, "ndim", None) == 3 and X.shape[1] != self.n_features_in_:
+        reject_ragged(X, "X")
+        shape = np.shape(X) if isinstance(X, (list, tuple)) else getattr(X, "shape", ())
+        length = () if reset else tuple(shape)[1:2]
+        if length and length[0] != self.n_features_in_:
+            # scikit-learn's sentence stays (its estimator checks look for it), explained
             raise ValueError(
-                f"X has sequences of {X.shape[1]} token positions, but "
+                f"X has sequences of {length[0]} token positions, but "
                 f"{type(self).__name__} was fitted on {self.n_features_in_}. Pad (or "
                 f"truncate) them to {self.n_features_in_} positions, e.g. with a "
-                "SequencePadder fitted on the training sequences."
+                "SequencePadder fitted on the training sequences. (scikit-learn counts "
+                f"token positions as features: X has {length[0]} features, but "
+                f"{type(self).__name__} is expecting {self.n_features_in_} features as "
+                "input.)"
             )
         checks = dict(allow_nd=True, ensure_all_finite=False, dtype=self.dtype)
         if isinstance(y, str) and y == "no_validation":

@@ -34,6 +34,7 @@ def as_sequences(X, name="X", dtype=None):
         If ``X`` is not 2-D or 3-D, is empty, holds inf, has a token with only
         some NaN features, or a sequence made only of padding.
     """
+    reject_ragged(X, name)
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must hold numbers; got an array of dtype {X.dtype}.")
@@ -54,6 +55,35 @@ def as_sequences(X, name="X", dtype=None):
 
     token_mask = check_tokens(X, name)
     return np.where(np.isnan(X), 0, X), token_mask
+
+
+def reject_ragged(X, name="X"):
+    """Raise a ValueError naming ``SequencePadder`` if ``X`` is a ragged list of sequences.
+
+    numpy would say only "inhomogeneous shape". A list (or tuple) whose items
+    have different shapes is sequences of different lengths: the estimators and
+    kernels read one padded array, which :class:`skattn.SequencePadder` makes.
+    """
+    if not isinstance(X, (list, tuple)) or not X:
+        return
+    shapes = []
+    for i, sequence in enumerate(X):
+        try:
+            shapes.append(np.shape(sequence))
+        except ValueError:
+            raise ValueError(
+                f"{name}: sample {i} has tokens with different numbers of features; "
+                "all tokens need the same features."
+            ) from None
+    i = next((i for i, shape in enumerate(shapes) if shape != shapes[0]), None)
+    if i is not None:
+        raise ValueError(
+            f"{name} is a list of sequences of different lengths (sample 0 has shape "
+            f"{shapes[0]}, sample {i} has shape {shapes[i]}), but a model needs one "
+            "array padded with all-NaN tokens. Pad them with skattn.SequencePadder, "
+            "for instance make_pipeline(SequencePadder(), SequenceScaler(), model); "
+            "such a pipeline takes the list in fit, predict and GridSearchCV."
+        )
 
 
 def check_tokens(X, name="X"):

@@ -133,12 +133,73 @@ class AttentionNNGPClassifier(_AttentionClassifier):
 
     Parameters
     ----------
-    n_blocks, attention, scaling, qk_std, ov_std, positional, pos_std, \
-pos_decay, pos_scale, pos_p_norm, val_pos_emb, layer_norm, residual, mlp, \
-activation, w_std, b_std
-        The architecture, with the names and defaults of
-        :func:`skattn.kernels.transformer`, which documents each. Ignored when
-        ``architecture`` is given.
+    n_blocks : int, default=2
+        Number of transformer blocks, each an attention sub-block and (if
+        ``mlp``) a feed-forward one. Each block mixes the tokens once more;
+        the cost grows linearly with it. 0 leaves the kernel of the mean
+        embedded token.
+    attention : {"softmax", "identity", "relu", "abs"}, default="softmax"
+        Map from the query-key logits to the attention weights. "softmax"
+        normalises each query's weights over the real tokens; the others
+        apply their function to the logits without normalising (Hron et al.
+        2020, sec. 4).
+    scaling : {"linear", "sqrt"}, default="linear"
+        "linear": logits scaled by ``1/d`` with tied query and key weights,
+        so that each sequence's attention matrix becomes deterministic in the
+        limit and the kernel is sandwiched between the two sequences'
+        attention matrices. "sqrt": the usual ``1/sqrt(d)``, with a closed
+        form for ``attention="identity"`` only.
+    qk_std : float, default=1.0
+        Scale of the query-key product: multiplies the logits, an inverse
+        temperature. Larger values make softmax attention sharper; 0 makes it
+        uniform.
+    ov_std : float, default=1.0
+        Scale of the output-value product: multiplies the attention branch's
+        kernel by ``ov_std**2``, its weight against the residual path.
+    positional : {"none", "sum", "concat"}, default="none"
+        Random positional embeddings. "none": the kernel cannot tell positions
+        apart and does not change when the tokens are permuted (a bag of
+        tokens). "sum": embeddings added to the tokens, which adds
+        ``pos_std**2`` times their covariance to the kernel the attention
+        sees. "concat": concatenated, which halves both parts.
+    pos_std : float, default=1.0
+        Scale of the positional embeddings: how much position counts against
+        content. Unused with ``positional="none"``.
+    pos_decay : {"exp", "inverse"} or None, default=None
+        Covariance of the embeddings of positions ``s`` and ``t``: None makes
+        every position unrelated (the identity); "exp" is
+        ``exp(-|s - t|**p / pos_scale)`` and "inverse" is
+        ``1 / (1 + |s - t|**p / pos_scale)``, so that nearby positions look
+        alike.
+    pos_scale : float, default=1.0
+        Length scale of ``pos_decay``, in positions; positive.
+    pos_p_norm : float, default=2
+        Power ``p`` of the distance in ``pos_decay``.
+    val_pos_emb : bool, default=False
+        Whether the values, not only the queries and keys, see the positional
+        embeddings. Without it positions only steer the attention weights and
+        the output averages position-free values; with it the kernel depends
+        on where each token stands.
+    layer_norm : {"post", "pre", "none"}, default="post"
+        Where each sub-block ``f`` normalises: ``LN(h + f(h))`` ("post"),
+        ``h + f(LN(h))`` ("pre"), or not at all. In the limit layer
+        normalisation divides each token's kernel entries by the token's
+        standard deviation, so the kernel sees directions, not magnitudes.
+    residual : bool, default=True
+        Whether each sub-block adds its input back; the kernels of the two
+        branches then add.
+    mlp : bool, default=True
+        Whether each block has the feed-forward sub-block
+        ``Dense -> activation -> Dense``.
+    activation : {"relu", "erf", "gelu", "identity"}, default="relu"
+        Nonlinearity of the feed-forward sub-block, through its closed-form
+        Gaussian expectation ("relu": the arc-cosine kernel).
+    w_std : float, default=1.0
+        Weight scale of every Dense layer: multiplies the kernels by
+        ``w_std**2``. Through the readout it sets the prior's amplitude.
+    b_std : float, default=0.0
+        Bias scale of every Dense layer and of the attention output: adds
+        ``b_std**2`` to the kernels.
     alpha : float, default=1e-6
         Added to the diagonal of the train kernel (absolute, as in
         :class:`sklearn.gaussian_process.GaussianProcessRegressor`): the
@@ -149,7 +210,8 @@ activation, w_std, b_std
         is done in float64 either way.
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
-        Dense readout) used instead of the flat architecture parameters.
+        Dense readout) used instead of the flat architecture parameters,
+        ``n_blocks`` to ``b_std``, which are then ignored.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
@@ -166,8 +228,8 @@ activation, w_std, b_std
         hash of the data, so that a grid search over ``alpha`` (or ``t``)
         computes each kernel once. A string is the cache directory.
     verbose : bool, default=False
-        Show a progress bar over the kernel computation (long computations
-        show one anyway).
+        Show a progress bar over the kernel computation. False shows none,
+        however long the computation.
 
     Attributes
     ----------
@@ -225,12 +287,73 @@ class AttentionNTKClassifier(_AttentionClassifier):
 
     Parameters
     ----------
-    n_blocks, attention, scaling, qk_std, ov_std, positional, pos_std, \
-pos_decay, pos_scale, pos_p_norm, val_pos_emb, layer_norm, residual, mlp, \
-activation, w_std, b_std
-        The architecture, with the names and defaults of
-        :func:`skattn.kernels.transformer`, which documents each. Ignored when
-        ``architecture`` is given.
+    n_blocks : int, default=2
+        Number of transformer blocks, each an attention sub-block and (if
+        ``mlp``) a feed-forward one. Each block mixes the tokens once more;
+        the cost grows linearly with it. 0 leaves the kernel of the mean
+        embedded token.
+    attention : {"softmax", "identity", "relu", "abs"}, default="softmax"
+        Map from the query-key logits to the attention weights. "softmax"
+        normalises each query's weights over the real tokens; the others
+        apply their function to the logits without normalising (Hron et al.
+        2020, sec. 4).
+    scaling : {"linear", "sqrt"}, default="linear"
+        "linear": logits scaled by ``1/d`` with tied query and key weights,
+        so that each sequence's attention matrix becomes deterministic in the
+        limit and the kernel is sandwiched between the two sequences'
+        attention matrices. "sqrt": the usual ``1/sqrt(d)``, with a closed
+        form for ``attention="identity"`` only.
+    qk_std : float, default=1.0
+        Scale of the query-key product: multiplies the logits, an inverse
+        temperature. Larger values make softmax attention sharper; 0 makes it
+        uniform.
+    ov_std : float, default=1.0
+        Scale of the output-value product: multiplies the attention branch's
+        kernel by ``ov_std**2``, its weight against the residual path.
+    positional : {"none", "sum", "concat"}, default="none"
+        Random positional embeddings. "none": the kernel cannot tell positions
+        apart and does not change when the tokens are permuted (a bag of
+        tokens). "sum": embeddings added to the tokens, which adds
+        ``pos_std**2`` times their covariance to the kernel the attention
+        sees. "concat": concatenated, which halves both parts.
+    pos_std : float, default=1.0
+        Scale of the positional embeddings: how much position counts against
+        content. Unused with ``positional="none"``.
+    pos_decay : {"exp", "inverse"} or None, default=None
+        Covariance of the embeddings of positions ``s`` and ``t``: None makes
+        every position unrelated (the identity); "exp" is
+        ``exp(-|s - t|**p / pos_scale)`` and "inverse" is
+        ``1 / (1 + |s - t|**p / pos_scale)``, so that nearby positions look
+        alike.
+    pos_scale : float, default=1.0
+        Length scale of ``pos_decay``, in positions; positive.
+    pos_p_norm : float, default=2
+        Power ``p`` of the distance in ``pos_decay``.
+    val_pos_emb : bool, default=False
+        Whether the values, not only the queries and keys, see the positional
+        embeddings. Without it positions only steer the attention weights and
+        the output averages position-free values; with it the kernel depends
+        on where each token stands.
+    layer_norm : {"post", "pre", "none"}, default="post"
+        Where each sub-block ``f`` normalises: ``LN(h + f(h))`` ("post"),
+        ``h + f(LN(h))`` ("pre"), or not at all. In the limit layer
+        normalisation divides each token's kernel entries by the token's
+        standard deviation, so the kernel sees directions, not magnitudes.
+    residual : bool, default=True
+        Whether each sub-block adds its input back; the kernels of the two
+        branches then add.
+    mlp : bool, default=True
+        Whether each block has the feed-forward sub-block
+        ``Dense -> activation -> Dense``.
+    activation : {"relu", "erf", "gelu", "identity"}, default="relu"
+        Nonlinearity of the feed-forward sub-block, through its closed-form
+        Gaussian expectation ("relu": the arc-cosine kernel).
+    w_std : float, default=1.0
+        Weight scale of every Dense layer: multiplies the kernels by
+        ``w_std**2``. Through the readout it sets the prior's amplitude.
+    b_std : float, default=0.0
+        Bias scale of every Dense layer and of the attention output: adds
+        ``b_std**2`` to the kernels.
     alpha : float, default=1e-6
         Added to the diagonal of the train NTK (absolute): a ridge that also
         keeps it positive definite.
@@ -243,7 +366,8 @@ activation, w_std, b_std
         is done in float64 either way.
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
-        Dense readout) used instead of the flat architecture parameters.
+        Dense readout) used instead of the flat architecture parameters,
+        ``n_blocks`` to ``b_std``, which are then ignored.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
@@ -260,8 +384,8 @@ activation, w_std, b_std
         hash of the data, so that a grid search over ``alpha`` (or ``t``)
         computes each kernel once. A string is the cache directory.
     verbose : bool, default=False
-        Show a progress bar over the kernel computation (long computations
-        show one anyway).
+        Show a progress bar over the kernel computation. False shows none,
+        however long the computation.
 
     Attributes
     ----------

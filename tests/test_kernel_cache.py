@@ -7,7 +7,7 @@ from sklearn.model_selection import GridSearchCV
 
 from synthetic import padded_sequences
 from skattn import AttentionNNGPRegressor, AttentionNTKClassifier
-from skattn.kernels import _compute
+from skattn.kernels import _compute, transformer
 
 
 @pytest.fixture
@@ -73,8 +73,12 @@ def test_options_that_do_not_change_the_kernel_share_the_cache(data, tmp_path, e
     assert len(evaluations) == 1
 
 
-def test_verbose_estimator_shows_a_progress_bar(data, capsys):
+def test_verbose_estimator_shows_a_progress_bar(data, capsys, monkeypatch):
     X, y = data
+    # the engine alone would show a bar from the first tile on; verbose=False shows none
+    monkeypatch.setattr(_compute, "PROGRESS_FROM_TILES", 1)
+    _compute.evaluate(transformer(n_blocks=1), X, batch_size=4)
+    assert "kernel tiles" in capsys.readouterr().err
     AttentionNNGPRegressor(n_blocks=1, batch_size=4).fit(X, y)
     assert "kernel tiles" not in capsys.readouterr().err
     AttentionNNGPRegressor(n_blocks=1, batch_size=4, verbose=True).fit(X, y)
