@@ -1,15 +1,29 @@
-"""Command line: ``python -m skattn demo``."""
+"""Command line: ``python -m skattn`` (what it can do) and ``python -m skattn demo``."""
 
 import argparse
 import sys
 import time
 
+EPILOG = """\
+examples:
+  python -m skattn demo                   digits as sequences: NTK classifier against an SVC
+  python -m skattn demo --dtype float32   the same in single precision
+
+In Python: from skattn import AttentionNTKClassifier (and AttentionNTKRegressor,
+AttentionNNGPClassifier, AttentionNNGPRegressor, SequencePadder, SequenceScaler);
+kernels alone: from skattn.kernels import transformer.
+
+JAX's compilations are kept in ~/.cache/skattn/jax for the next process;
+SKATTN_COMPILATION_CACHE=off turns that off (see the user guide)."""
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skattn",
-        description="Infinite-width attention networks as scikit-learn estimators.")
-    commands = parser.add_subparsers(dest="command", required=True)
+        description="Infinite-width attention networks (NNGP and NTK kernels) as "
+                    "scikit-learn estimators.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", title="commands")
     demo = commands.add_parser(
         "demo", help="classify digits read as sequences of pixel rows",
         description="Fit an AttentionNTKClassifier on scikit-learn's digits, each "
@@ -21,6 +35,9 @@ def main(argv=None):
     demo.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                       help="precision of the kernel computation")
     args = parser.parse_args(argv)
+    if args.command is None:  # nothing asked: say what can be asked
+        parser.print_help()
+        return 0
 
     from . import _demo
 

@@ -32,7 +32,14 @@ def test_demo_options(capsys):
     assert "200 to train, 1597 to test" in out
 
 
-def test_a_command_is_required(capsys):
+def test_without_a_command_it_says_what_it_can_do(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "usage: python -m skattn" in out
+    assert "python -m skattn demo" in out and "AttentionNTKClassifier" in out
+
+
+def test_an_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
-        main([])
+        main(["train"])
     assert exc.value.code == 2
