@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test demo docs
+.PHONY: install test demo docs figures
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,3 +19,12 @@ demo: install
 
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+# The figures of docs/examples.md: every example in full (minutes), written into docs/figures/.
+# A plain run of an example writes into the current folder instead.
+figures: install
+	$(PY) examples/digits_grid_search.py --out docs/figures
+	$(PY) examples/time_series_padding.py --out docs/figures
+	$(PY) examples/uncertainty_regression.py --out docs/figures
+	$(PY) examples/scaling.py --out docs/figures
+	$(PY) examples/imdb_sentiment.py --demo --out docs/figures

@@ -7,8 +7,8 @@ transformer trained by gradient descent (``AttentionNTKClassifier``); the
 figure shows the cross-validated accuracy of every configuration and the test
 accuracy of the one chosen.
 
-    python examples/digits_grid_search.py            # writes docs/figures/digits_grid_search.png
-    python examples/digits_grid_search.py --quick    # a few seconds: small subset and grid
+    python examples/digits_grid_search.py  # writes digits_grid_search.png here
+    python examples/digits_grid_search.py --quick  # a few seconds: small subset and grid
 """
 
 import argparse
@@ -25,13 +25,13 @@ from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 
 from skattn import AttentionNTKClassifier  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small subset and grid (CI)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder of the figure")
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder of the figure (default: the current folder; "
+                             "`make figures` writes docs/figures/)")
     args = parser.parse_args(argv)
 
     X, y = load_digits(return_X_y=True)

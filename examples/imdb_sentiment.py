@@ -42,7 +42,6 @@ from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 from skattn import AttentionNNGPClassifier, AttentionNTKClassifier, SequencePadder  # noqa: E402
 from skattn.text import TokenEmbedder, load_glove  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 TOKEN_PATTERN = r"[\w']+"  # words, with their apostrophes ("don't")
 
 
@@ -138,7 +137,9 @@ def main(argv=None):
                         help="tokens kept per review (default 64)")
     parser.add_argument("--alpha", type=float, default=0.1,
                         help="observation noise of the kernel models (default 0.1)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder of the figure")
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder of the figure (default: the current folder; "
+                             "`make figures` writes docs/figures/)")
     args = parser.parse_args(argv)
     if not args.demo and (args.data_dir is None or args.glove is None):
         parser.error("give --data-dir and --glove, or --demo")

@@ -9,7 +9,7 @@ matrices multiply the ``L x L`` token kernels from both sides) and every block
 adds the same work again, so time grows linearly with depth and, for long
 sequences, cubically with length.
 
-    python examples/scaling.py           # writes docs/figures/scaling.png
+    python examples/scaling.py           # writes scaling.png here
     python examples/scaling.py --quick   # a few seconds: fewer digits and settings
 """
 
@@ -26,8 +26,6 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skattn import AttentionNTKClassifier  # noqa: E402
-
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 
 
 def as_tokens(images, length):
@@ -53,7 +51,9 @@ def measure(n_blocks, length, data):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer digits and settings (CI)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder of the figure")
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder of the figure (default: the current folder; "
+                             "`make figures` writes docs/figures/)")
     args = parser.parse_args(argv)
 
     X, y = load_digits(return_X_y=True)

@@ -9,8 +9,8 @@ attention kernels mask out, so no sequence is cut or stretched;
 The baseline is an RBF support vector machine on fixed-length summaries of the
 sequences (mean, standard deviation, first and last frame, length).
 
-    python examples/time_series_padding.py           # writes docs/figures/time_series_padding.png
-    python examples/time_series_padding.py --quick   # a few seconds: 90 + 90 sequences
+    python examples/time_series_padding.py  # writes time_series_padding.png here
+    python examples/time_series_padding.py --quick  # a few seconds: 90 + 90 sequences
 
 Needs the ``examples`` extra (``pip install "skattn[examples]"``) for sktime.
 """
@@ -30,8 +30,6 @@ from sklearn.svm import SVC  # noqa: E402
 
 from skattn import AttentionNNGPClassifier, AttentionNTKClassifier  # noqa: E402
 from skattn import SequencePadder, SequenceScaler  # noqa: E402
-
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 
 
 def load_japanese_vowels(split):
@@ -61,7 +59,9 @@ def summaries(sequences):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="90 + 90 sequences (CI)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder of the figure")
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder of the figure (default: the current folder; "
+                             "`make figures` writes docs/figures/)")
     args = parser.parse_args(argv)
 
     X_train, y_train = load_japanese_vowels("train")

@@ -11,7 +11,7 @@ likelihood of the training targets.  The figure plots the posterior mean and
 a band of two standard deviations against the truth: the band is narrow where
 the model has seen similar windows and widens where it extrapolates.
 
-    python examples/uncertainty_regression.py          # writes docs/figures/uncertainty_regression.png
+    python examples/uncertainty_regression.py  # writes uncertainty_regression.png here
     python examples/uncertainty_regression.py --quick  # a few seconds
 """
 
@@ -27,7 +27,6 @@ import numpy as np  # noqa: E402
 
 from skattn import AttentionNNGPRegressor  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 WINDOW, LAGS = 16, 4  # past values per input; values per token
 NOISE = 0.05  # standard deviation of the observation noise
 CHANGE = 360  # the amplitude starts growing here; training windows end here
@@ -52,7 +51,9 @@ def windows(series):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer windows and settings (CI)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder of the figure")
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder of the figure (default: the current folder; "
+                             "`make figures` writes docs/figures/)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
 

@@ -1,10 +1,12 @@
-"""Every example runs in its reduced mode and writes its figure.
+"""Every example runs in its reduced mode and writes its figure, never into docs/.
 
 Each script in ``examples/`` is run as a user would, in a fresh interpreter, with
-``--quick --out tmp_path`` (and ``--demo`` for IMDb, which then builds its own
-synthetic corpus); the test checks the PNG it promises.
+``--quick`` (and ``--demo`` for IMDb, which then builds its own synthetic corpus)
+in an empty folder: the figure it promises must land there (or in ``--out``), and
+the published figures in ``docs/figures/`` must stay as they are.
 """
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -28,20 +30,47 @@ def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CASES)
 
 
+def _published_figures():
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in (ROOT / "docs" / "figures").iterdir()}
+
+
 @pytest.mark.parametrize("script", sorted(CASES))
 def test_example_quick_run_writes_figure(script, tmp_path):
     args, figure, modules = CASES[script]
     for module in modules:
         pytest.importorskip(module)
+    # the default folder is the current one; IMDb also checks --out
+    out = tmp_path / "out" if script == "imdb_sentiment.py" else tmp_path
+    if out != tmp_path:
+        args = [*args, "--out", str(out)]
+    published = _published_figures()
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), "--quick", "--out", str(tmp_path), *args],
+        [sys.executable, str(EXAMPLES / script), "--quick", *args],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    path = tmp_path / figure
+    path = out / figure
     assert path.is_file(), result.stdout
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"figure: {path}" in result.stdout
+    assert f"figure: {path.relative_to(tmp_path) if out == tmp_path else path}" \
+        in result.stdout
+    assert _published_figures() == published
+
+
+def test_help_shows_the_default_folder():
+    pytest.importorskip("matplotlib")
+    result = subprocess.run([sys.executable, str(EXAMPLES / "scaling.py"), "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert "default: the current folder" in " ".join(result.stdout.split())
+
+
+def test_make_figures_regenerates_every_published_figure():
+    makefile = (ROOT / "Makefile").read_text()
+    target = makefile[makefile.index("\nfigures:"):]
+    for script, (args, figure, _) in CASES.items():
+        assert f"examples/{script} {' '.join([*args, '--out docs/figures'])}" in target
 
 
 @pytest.mark.parametrize("script", sorted(CASES))
