@@ -9,12 +9,15 @@ sequences evaluates its kernel.
 from ._activations import Erf, Gelu, Identity, Relu, activation
 from ._attention import SelfAttention
 from ._base import Layer
+from ._compilation_cache import use_compilation_cache
 from ._compose import Residual, Serial, residual, serial
 from ._dense import Dense
 from ._layernorm import LayerNorm
 from ._pooling import GlobalAvgPool
 from ._state import KernelState
 from .transformer import TRANSFORMER_DEFAULTS, transformer
+
+use_compilation_cache()  # before JAX's first compilation reads the setting
 
 __all__ = [
     "Dense", "Erf", "Gelu", "GlobalAvgPool", "Identity", "KernelState", "Layer",
