@@ -62,9 +62,13 @@ def test_bad_batch_size(kernel, batch_size):
 
 
 @pytest.mark.parametrize("attention", ["softmax", "relu", "abs"])
-def test_sqrt_scaling_without_closed_form_is_rejected_when_built(attention):
-    with pytest.raises(ValueError, match="no closed-form kernel.*scaling='linear'"):
-        transformer(attention=attention, scaling="sqrt")
+def test_sqrt_scaling_without_closed_form_points_to_monte_carlo(attention):
+    k = transformer(attention=attention, scaling="sqrt")  # built: Monte Carlo takes it
+    with pytest.raises(ValueError, match="no closed-form kernel.*monte_carlo_kernel"
+                                         ".*kernel_method='monte_carlo'"):
+        k(np.ones((2, 3, 2)))
+    with pytest.raises(ValueError, match="no closed-form kernel"):
+        k.diag(np.ones((2, 3, 2)))
 
 
 @pytest.mark.parametrize("params, match", [

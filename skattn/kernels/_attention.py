@@ -61,7 +61,8 @@ class SelfAttention(Layer):
         Map applied to the query-key logits.
     scaling : {"linear", "sqrt"}, default="linear"
         ``1/d`` scaling with tied query and key weights, or ``1/sqrt(d)``
-        (closed form only for ``attention="identity"``).
+        (closed form only for ``attention="identity"``; the others are
+        estimated by :func:`skattn.networks.monte_carlo_kernel`).
     qk_std, ov_std : float, default=1.0
         Weight scales; the kernel depends on the query-key product and the
         output-value product only.
@@ -104,12 +105,6 @@ class SelfAttention(Layer):
         check_nonnegative(self, "qk_std", "ov_std", "b_std", "pos_std", "pos_p_norm")
         if not self.pos_scale > 0:
             raise ValueError(f"SelfAttention: pos_scale must be positive; got {self.pos_scale!r}.")
-        if self.scaling == "sqrt" and self.attention != "identity":
-            raise ValueError(
-                f"attention={self.attention!r} with scaling='sqrt' has no closed-form "
-                "kernel. Use scaling='linear' (tied query/key weights, 1/d logits), "
-                "or attention='identity' with scaling='sqrt'."
-            )
 
     def _mix(self, state):
         """The state with positional covariances mixed into the token kernels."""
@@ -138,8 +133,22 @@ class SelfAttention(Layer):
             G = jnp.where(keys, fn(logits), 0)
         return G * mask[:, :, None]
 
-    @staticmethod
-    def _check_tokens(state):
+    @property
+    def has_closed_form(self):
+        """False for ``scaling="sqrt"`` with an attention other than the identity:
+        its kernel is a Gaussian-process limit with no closed form, estimated by
+        :func:`skattn.networks.monte_carlo_kernel` instead."""
+        return self.scaling == "linear" or self.attention == "identity"
+
+    def _check_tokens(self, state):
+        if not self.has_closed_form:
+            raise ValueError(
+                f"attention={self.attention!r} with scaling='sqrt' has no closed-form "
+                "kernel. Estimate it by Monte Carlo: skattn.networks.monte_carlo_kernel("
+                "layer, X, width=..., n_samples=...), or kernel_method='monte_carlo' in "
+                "the estimators; or use scaling='linear' (tied query/key weights, 1/d "
+                "logits), or attention='identity' with scaling='sqrt'."
+            )
         if state.pooled:
             raise ValueError("SelfAttention needs token-level kernels; "
                              "put it before GlobalAvgPool.")

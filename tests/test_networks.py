@@ -1,0 +1,179 @@
+"""Finite-width networks and their Monte Carlo kernels, checked against the
+analytic kernels (no neural-tangents involved)."""
+
+import jax
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from synthetic import padded_sequences
+from skattn.kernels import (Dense, Erf, Gelu, GlobalAvgPool, Identity, Layer, LayerNorm,
+                            Relu, SelfAttention, residual, serial, transformer)
+from skattn.networks import finite, monte_carlo_kernel
+
+WIDTH, SAMPLES = 128, 64
+
+
+@pytest.fixture(scope="module")
+def X():
+    # float32: the networks run twice as fast, and their error is far above its rounding
+    return padded_sequences(np.random.default_rng(0), 3, 4, 2, lengths=[4, 2, 3])
+
+
+def head(*layers):
+    """``layers`` on the tokens, then pooling and a readout."""
+    return serial(*layers, GlobalAvgPool(), Dense(w_std=1.2))
+
+
+#: Every layer and option, each in a small network (name -> layer).  Attention
+#: with positional embeddings follows a Dense: the kernel is the limit of wide
+#: inputs, and raw tokens of 2 features would give embeddings of 2 channels.
+NETWORKS = {
+    "dense-relu": head(Dense(w_std=1.5, b_std=0.5), Relu()),
+    "erf": head(Dense(), Erf()),
+    "gelu": head(Dense(b_std=0.2), Gelu()),
+    "identity-layernorm-residual": head(Dense(), residual(Dense(), Relu(), Dense()),
+                                        LayerNorm(), Identity()),
+    "softmax": head(SelfAttention(qk_std=1.5)),
+    "identity-sum-exp-values": head(Dense(), SelfAttention(
+        attention="identity", positional="sum", pos_decay="exp", pos_scale=2.0,
+        val_pos_emb=True, ov_std=0.8)),
+    "relu-concat-inverse": head(Dense(), SelfAttention(
+        attention="relu", positional="concat", pos_decay="inverse", pos_std=0.7)),
+    "abs-sum-bias": head(Dense(), SelfAttention(attention="abs", positional="sum",
+                                                b_std=0.3, pos_p_norm=1)),
+    "sqrt-identity-concat-values": head(Dense(), SelfAttention(
+        attention="identity", scaling="sqrt", positional="concat", val_pos_emb=True)),
+    "sqrt-identity-sum-exp": head(Dense(), SelfAttention(
+        attention="identity", scaling="sqrt", positional="sum", pos_decay="exp",
+        qk_std=0.8)),
+    "transformer-post": transformer(n_blocks=1, positional="sum", b_std=0.1),
+    "transformer-pre-gelu": transformer(n_blocks=1, layer_norm="pre", activation="gelu",
+                                        attention="relu", qk_std=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_monte_carlo_kernel_is_within_its_standard_errors(name, X):
+    """The estimate agrees with the analytic NNGP and NTK within 4 standard
+    errors that the samples themselves give, plus a bias allowance of
+    ``max|K| / width`` for the finite width."""
+    layer = NETWORKS[name]
+    exact = layer(X, get=("nngp", "ntk"))
+    mc, se = monte_carlo_kernel(layer, X.astype(np.float32), width=WIDTH, n_samples=SAMPLES,
+                                random_state=0, get=("nngp", "ntk"), return_stderr=True)
+    for kind in exact:
+        scale = np.abs(exact[kind]).max()
+        assert np.all(se[kind] > 0) and np.all(se[kind] < 0.35 * scale), kind
+        error = np.abs(mc[kind] - exact[kind])
+        z = error / se[kind]
+        assert np.all(error <= 4 * se[kind] + scale / WIDTH), (kind, z.max())
+
+
+SMALL = head(Dense(b_std=0.3), Relu())
+
+
+def test_error_shrinks_with_samples_and_width(X):
+    """More samples shrink the error of both kernels; more width shrinks the
+    spread of the NTK, which is deterministic in the limit."""
+    exact = SMALL(X, get=("nngp", "ntk"))
+
+    def error(width, n_samples):
+        mc, se = monte_carlo_kernel(SMALL, X, width=width, n_samples=n_samples,
+                                    random_state=1, get=("nngp", "ntk"), return_stderr=True,
+                                    samples_per_call=16)
+        return {k: (np.abs(mc[k] - exact[k]).mean(), se[k].mean()) for k in mc}
+
+    few, many, wide = error(16, 16), error(16, 256), error(512, 16)
+    for kind in ("nngp", "ntk"):
+        assert many[kind][0] < few[kind][0] and many[kind][1] < 0.5 * few[kind][1], kind
+    assert wide["ntk"][0] < few["ntk"][0] and wide["ntk"][1] < 0.25 * few["ntk"][1]
+
+
+def test_same_seed_same_kernel_whatever_the_batching(X, monkeypatch):
+    kwargs = dict(width=8, n_samples=7, get=("nngp", "ntk"))
+    a = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=7, **kwargs)
+    b = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=3, **kwargs)
+    monkeypatch.setattr("skattn.networks._monte_carlo.GRADIENT_ELEMENTS", 300)  # blocks of one sequence
+    c = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=3, **kwargs)
+    d = monte_carlo_kernel(SMALL, X, random_state=4, samples_per_call=7, **kwargs)
+    for kind in a:
+        assert_allclose(b[kind], a[kind], rtol=1e-10)
+        assert_allclose(c[kind], a[kind], rtol=1e-10)
+        assert not np.allclose(d[kind], a[kind])
+        assert np.linalg.eigvalsh(a[kind]).min() > -1e-10  # an average of Gram matrices
+
+
+def test_separate_calls_use_the_same_networks(X):
+    """Cross kernels and diagonals computed apart are blocks of one joint
+    estimate: what an estimator's fit and predict rely on."""
+    layer = head(Dense(), SelfAttention(positional="sum"))
+    kwargs = dict(width=8, n_heads=2, n_samples=5, random_state=0, get=("nngp", "ntk"))
+    joint = monte_carlo_kernel(layer, X, **kwargs)
+    cross = monte_carlo_kernel(layer, X[:1], X[1:], **kwargs)
+    diag = monte_carlo_kernel(layer, X, diagonal=True, **kwargs)
+    for kind in joint:
+        assert_allclose(cross[kind], joint[kind][:1, 1:], rtol=1e-10)
+        assert_allclose(diag[kind], np.diag(joint[kind]), rtol=1e-10)
+
+
+def test_sqrt_softmax_with_zero_logits_is_uniform_attention(X):
+    """With ``qk_std=0`` every logit is 0 whatever the scaling, so softmax
+    attention averages the tokens: the exact ``scaling="linear"`` kernel."""
+    exact = head(Dense(), SelfAttention(qk_std=0.0))(X, get=("nngp", "ntk"))
+    layer = head(Dense(), SelfAttention(qk_std=0.0, scaling="sqrt"))
+    mc, se = monte_carlo_kernel(layer, X.astype(np.float32), width=WIDTH, n_samples=SAMPLES,
+                                random_state=0, get=("nngp", "ntk"), return_stderr=True)
+    for kind in exact:
+        assert np.all(np.abs(mc[kind] - exact[kind]) <= 4 * se[kind]), kind
+
+
+def test_network_shapes_weights_and_padding(X):
+    key = jax.random.key(0)
+    tied = finite(head(SelfAttention(positional="sum")), width=8, n_heads=2, out_width=3)
+    params = tied.init(key, X)
+    attention = params[0]
+    assert "k" not in attention and attention["q"].shape == (2, 2, 4)  # W^K = W^Q
+    assert attention["pos"].shape == (4, 2)
+    separate = finite(SelfAttention(scaling="sqrt"), width=8, head_width=5).init(key, X)
+    assert separate["k"].shape == separate["q"].shape == (1, 2, 5)
+    out = np.asarray(tied.apply(params, X))
+    assert out.shape == (3, 3) and np.all(np.isfinite(out))
+    # a sequence's output ignores padding: cut to its length, with the same embeddings
+    alone = np.asarray(tied.apply(params, X[1:2, :2]))
+    assert_allclose(alone[0], out[1], rtol=1e-5, atol=1e-6)
+    tokens = finite(serial(Dense(b_std=1.0)), width=4, out_width=4)
+    token_out = np.asarray(tokens.apply(tokens.init(key, X), X))
+    assert token_out.shape == (3, 4, 4) and np.all(token_out[1, 2:] == 0)
+
+
+@pytest.mark.parametrize("decay", [None, "exp", "inverse"])
+def test_positional_embeddings_have_the_layer_covariance(decay):
+    from skattn.kernels._attention import positional_covariance
+    from skattn.networks._attention import covariance_root
+
+    layer = SelfAttention(positional="sum", pos_decay=decay, pos_scale=2.0)
+    C = np.asarray(covariance_root(layer, 6, np.float32), np.float64)
+    R = np.asarray(positional_covariance(6, decay, 2.0, 2, np.float32))
+    assert_allclose(C @ C.T, R, atol=1e-5)
+
+
+class Custom(Layer):
+    def apply(self, state, side1, side2):
+        return state
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda X: finite(SMALL, width=0), "width must be a positive integer"),
+    (lambda X: finite(SMALL, width=4, n_heads=1.5), "n_heads must be a positive integer"),
+    (lambda X: finite(serial(Custom()), width=4), "Custom has no finite-width counterpart"),
+    (lambda X: finite(serial(Relu()), width=4).init(jax.random.key(0), X),
+     "no layer that maps channels"),
+    (lambda X: monte_carlo_kernel(SMALL, X, width=4, n_samples=0), "n_samples must be"),
+    (lambda X: monte_carlo_kernel(SMALL, X, X, width=4, n_samples=2, diagonal=True),
+     "X2 must be None"),
+    (lambda X: monte_carlo_kernel(SMALL, X, width=4, n_samples=2, get="cov"), "get must be"),
+])
+def test_bad_arguments_are_named(call, match, X):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(X)
