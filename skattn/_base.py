@@ -19,18 +19,24 @@ from ._inputs import as_sequences, reject_ragged
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
+from .networks import monte_carlo_kernel
+from .networks._monte_carlo import seed_of
 
 _NONNEGATIVE = Interval(Real, 0, None, closed="left")
 #: The constraint of the gradient-descent estimators' training time ``t``.
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
 
 
-def compute_kernels(layer, X1, X2, kinds, diagonal, options):
+def compute_kernels(layer, X1, X2, kinds, diagonal, options, monte_carlo=None):
     """``layer``'s kernels (the function ``memory`` caches; ``options`` are not in the key).
 
     With ``diagonal=True`` only the diagonal of ``X1``'s own kernel is wanted:
     the sequence-by-itself pass (:meth:`Layer.diag`), ``O(n1)`` work.
+    ``monte_carlo`` (the keywords of :func:`~skattn.networks.monte_carlo_kernel`,
+    its seed included) estimates them from sampled networks instead.
     """
+    if monte_carlo is not None:
+        return monte_carlo_kernel(layer, X1, X2, get=kinds, diagonal=diagonal, **monte_carlo)
     if not diagonal:
         return layer(X1, X2, get=kinds, **options)
     return layer.diag(X1, get=kinds, device=options["device"])
@@ -69,6 +75,11 @@ class _AttentionBase(BaseEstimator):
         "alpha": [_NONNEGATIVE],
         "dtype": [StrOptions({"float32", "float64"})],
         "architecture": [None, Layer],
+        "kernel_method": [StrOptions({"exact", "monte_carlo"})],
+        "width": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # a jax.Device
@@ -81,8 +92,9 @@ class _AttentionBase(BaseEstimator):
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
-        dtype="float64", architecture=None, batch_size="auto", n_jobs=None,
-        device=None, memory=None, verbose=False,
+        dtype="float64", architecture=None, kernel_method="exact", width=64, n_heads=1,
+        n_samples=64, random_state=None, batch_size="auto", n_jobs=None, device=None,
+        memory=None, verbose=False,
     ):
         self.n_blocks = n_blocks
         self.attention = attention
@@ -104,6 +116,11 @@ class _AttentionBase(BaseEstimator):
         self.alpha = alpha
         self.dtype = dtype
         self.architecture = architecture
+        self.kernel_method = kernel_method
+        self.width = width
+        self.n_heads = n_heads
+        self.n_samples = n_samples
+        self.random_state = random_state
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
@@ -134,7 +151,13 @@ class _AttentionBase(BaseEstimator):
         options = dict(batch_size=self.batch_size, n_jobs=self.n_jobs, device=self.device,
                        progress=bool(self.verbose))
         compute = check_memory(self.memory).cache(compute_kernels, ignore=["options"])
-        return compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options)
+        monte_carlo = None
+        if self.kernel_method == "monte_carlo":  # the networks fit drew, or fresh ones
+            seed = getattr(self, "kernel_seed_", None)
+            monte_carlo = dict(width=self.width, n_heads=self.n_heads, n_samples=self.n_samples,
+                               random_state=seed_of(self.random_state) if seed is None else seed)
+        return compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options,
+                       monte_carlo)
 
     def compute_kernel(self, X1, X2=None, kind=None):
         """Kernel of the configured architecture between two batches of sequences.
@@ -256,6 +279,8 @@ default=None
         self._validate_params()
         X, y = self._validate_X(X, y, reset=True)
         targets = self._encode_targets(y)
+        if self.kernel_method == "monte_carlo":  # predictions reuse these networks
+            self.kernel_seed_ = seed_of(self.random_state)
         kinds = ("nngp", "ntk") if self._kind == "ntk" else ("nngp",)
         kernels = {k: K.astype(np.float64) for k, K in self._kernels(X, None, kinds).items()}
         eigenvalues, eigenvectors = _inference.factorize(kernels[self._kind], self.alpha)

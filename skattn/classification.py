@@ -208,10 +208,24 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     dtype : {"float64", "float32"}, default="float64"
         Precision of the kernel computation. The linear algebra on the kernels
         is done in float64 either way.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the networks of ``kernel_method="monte_carlo"`` (an int gives the
+        same kernels on every fit).
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
         ``n_blocks`` to ``b_std``, which are then ignored.
+    kernel_method : {"exact", "monte_carlo"}, default="exact"
+        "exact" computes the analytic kernels. "monte_carlo" estimates them
+        by averaging ``n_samples`` sampled networks of finite width
+        (:func:`skattn.networks.monte_carlo_kernel`) seeded by ``random_state``:
+        the way to ``scaling="sqrt"`` with softmax, relu or abs attention,
+        which have no closed form. Its error falls as ``1/sqrt(n_samples)``
+        and its bias as ``1/width``; it costs ``n_samples`` forward passes per
+        sequence (and as many gradients for the NTK).
+    width, n_heads, n_samples : int, default=64, 1, 64
+        Channels, attention heads and number of the sampled networks of
+        ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
@@ -364,10 +378,24 @@ class AttentionNTKClassifier(_AttentionClassifier):
     dtype : {"float64", "float32"}, default="float64"
         Precision of the kernel computation. The linear algebra on the kernels
         is done in float64 either way.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the networks of ``kernel_method="monte_carlo"`` (an int gives the
+        same kernels on every fit).
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
         ``n_blocks`` to ``b_std``, which are then ignored.
+    kernel_method : {"exact", "monte_carlo"}, default="exact"
+        "exact" computes the analytic kernels. "monte_carlo" estimates them
+        by averaging ``n_samples`` sampled networks of finite width
+        (:func:`skattn.networks.monte_carlo_kernel`) seeded by ``random_state``:
+        the way to ``scaling="sqrt"`` with softmax, relu or abs attention,
+        which have no closed form. Its error falls as ``1/sqrt(n_samples)``
+        and its bias as ``1/width``; it costs ``n_samples`` forward passes per
+        sequence (and as many gradients for the NTK).
+    width, n_heads, n_samples : int, default=64, 1, 64
+        Channels, attention heads and number of the sampled networks of
+        ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
@@ -441,8 +469,9 @@ class AttentionNTKClassifier(_AttentionClassifier):
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6, t=None,
-        dtype="float64", architecture=None, batch_size="auto", n_jobs=None,
-        device=None, memory=None, verbose=False,
+        dtype="float64", random_state=None, architecture=None, kernel_method="exact",
+        width=64, n_heads=1, n_samples=64, batch_size="auto", n_jobs=None, device=None,
+        memory=None, verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -450,7 +479,8 @@ class AttentionNTKClassifier(_AttentionClassifier):
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
-            batch_size=batch_size, n_jobs=n_jobs, device=device, memory=memory,
-            verbose=verbose,
+            kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
+            random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
+            memory=memory, verbose=verbose,
         )
         self.t = t

@@ -217,11 +217,24 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         Precision of the kernel computation. The linear algebra on the kernels
         is done in float64 either way.
     random_state : int, RandomState instance or None, default=None
-        Seeds `sample_y` when it is not given a ``random_state`` of its own.
+        Seeds `sample_y` when it is not given a ``random_state`` of its own,
+        and the networks of ``kernel_method="monte_carlo"`` (an int gives the
+        same kernels on every fit).
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
         ``n_blocks`` to ``b_std``, which are then ignored.
+    kernel_method : {"exact", "monte_carlo"}, default="exact"
+        "exact" computes the analytic kernels. "monte_carlo" estimates them
+        by averaging ``n_samples`` sampled networks of finite width
+        (:func:`skattn.networks.monte_carlo_kernel`) seeded by ``random_state``:
+        the way to ``scaling="sqrt"`` with softmax, relu or abs attention,
+        which have no closed form. Its error falls as ``1/sqrt(n_samples)``
+        and its bias as ``1/width``; it costs ``n_samples`` forward passes per
+        sequence (and as many gradients for the NTK).
+    width, n_heads, n_samples : int, default=64, 1, 64
+        Channels, attention heads and number of the sampled networks of
+        ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
@@ -287,7 +300,8 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         normalize_y=False, dtype="float64", random_state=None, architecture=None,
-        batch_size="auto", n_jobs=None, device=None, memory=None, verbose=False,
+        kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",
+        n_jobs=None, device=None, memory=None, verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -295,11 +309,11 @@ class AttentionNNGPRegressor(_AttentionRegressor):
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
-            batch_size=batch_size, n_jobs=n_jobs, device=device, memory=memory,
-            verbose=verbose,
+            kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
+            random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
+            memory=memory, verbose=verbose,
         )
         self.normalize_y = normalize_y
-        self.random_state = random_state
 
     def log_marginal_likelihood(self):
         """Log marginal likelihood of the training targets under the NNGP prior.
@@ -423,11 +437,24 @@ class AttentionNTKRegressor(_AttentionRegressor):
         Precision of the kernel computation. The linear algebra on the kernels
         is done in float64 either way.
     random_state : int, RandomState instance or None, default=None
-        Seeds `sample_y` when it is not given a ``random_state`` of its own.
+        Seeds `sample_y` when it is not given a ``random_state`` of its own,
+        and the networks of ``kernel_method="monte_carlo"`` (an int gives the
+        same kernels on every fit).
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
         ``n_blocks`` to ``b_std``, which are then ignored.
+    kernel_method : {"exact", "monte_carlo"}, default="exact"
+        "exact" computes the analytic kernels. "monte_carlo" estimates them
+        by averaging ``n_samples`` sampled networks of finite width
+        (:func:`skattn.networks.monte_carlo_kernel`) seeded by ``random_state``:
+        the way to ``scaling="sqrt"`` with softmax, relu or abs attention,
+        which have no closed form. Its error falls as ``1/sqrt(n_samples)``
+        and its bias as ``1/width``; it costs ``n_samples`` forward passes per
+        sequence (and as many gradients for the NTK).
+    width, n_heads, n_samples : int, default=64, 1, 64
+        Channels, attention heads and number of the sampled networks of
+        ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
@@ -503,8 +530,8 @@ class AttentionNTKRegressor(_AttentionRegressor):
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         normalize_y=False, t=None, dtype="float64", random_state=None,
-        architecture=None, batch_size="auto", n_jobs=None, device=None, memory=None,
-        verbose=False,
+        architecture=None, kernel_method="exact", width=64, n_heads=1, n_samples=64,
+        batch_size="auto", n_jobs=None, device=None, memory=None, verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -512,9 +539,9 @@ class AttentionNTKRegressor(_AttentionRegressor):
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
-            batch_size=batch_size, n_jobs=n_jobs, device=device, memory=memory,
-            verbose=verbose,
+            kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
+            random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
+            memory=memory, verbose=verbose,
         )
         self.normalize_y = normalize_y
         self.t = t
-        self.random_state = random_state

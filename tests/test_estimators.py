@@ -57,9 +57,11 @@ def test_parameters_are_the_transformer_ones_plus_the_model_ones(cls):
     assert {k: params[k] for k in TRANSFORMER_DEFAULTS} == TRANSFORMER_DEFAULTS
     extra = {k: v for k, v in params.items() if k not in TRANSFORMER_DEFAULTS}
     expected = dict(alpha=1e-6, dtype="float64", architecture=None, batch_size="auto",
-                    n_jobs=None, device=None, memory=None, verbose=False)
+                    n_jobs=None, device=None, memory=None, verbose=False,
+                    kernel_method="exact", width=64, n_heads=1, n_samples=64,
+                    random_state=None)
     if cls in REGRESSORS:
-        expected.update(normalize_y=False, random_state=None)
+        expected.update(normalize_y=False)
     if cls in (AttentionNTKRegressor, AttentionNTKClassifier):
         expected.update(t=None)
     assert extra == expected
@@ -94,7 +96,7 @@ def test_invalid_training_time(cls):
 
 def test_invalid_combination_is_explained_at_fit(data):
     reg = AttentionNNGPRegressor(scaling="sqrt", attention="softmax")
-    with pytest.raises(ValueError, match="scaling='sqrt'"):
+    with pytest.raises(ValueError, match="scaling='sqrt'.*kernel_method='monte_carlo'"):
         reg.fit(data[0], data[2])
 
 

@@ -168,13 +168,14 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
     base = jax.random.key(seed_of(random_state))
     per_call = max(1, min(int(samples_per_call), n_samples))
     with jax.enable_x64(dtype == np.float64):
-        rows = _block_rows(net, base, v1.shape, dtype, kinds, max(n1, n2))
-        v1, m1 = _pad_rows(v1, m1, rows, dtype)
-        v2, m2 = (v1, m1) if v2 is None else _pad_rows(v2, m2, rows, dtype)
+        rows1 = _block_rows(net, base, v1.shape, dtype, kinds, n1)
+        rows2 = rows1 if v2 is None else _block_rows(net, base, v1.shape, dtype, kinds, n2)
+        v1, m1 = _pad_rows(v1, m1, rows1, dtype)
+        v2, m2 = (v1, m1) if v2 is None else _pad_rows(v2, m2, rows2, dtype)
         shape = (len(v1),) if diagonal else (len(v1), len(v2))
         sums = {k: (np.zeros(shape), np.zeros(shape)) for k in kinds}
-        pairs = [(i, None) for i in _blocks(len(v1), rows)] if diagonal else [
-            (i, j) for i in _blocks(len(v1), rows) for j in _blocks(len(v2), rows)
+        pairs = [(i, None) for i in _blocks(len(v1), rows1)] if diagonal else [
+            (i, j) for i in _blocks(len(v1), rows1) for j in _blocks(len(v2), rows2)
             if not (symmetric and j.start < i.start)]
         for start in range(0, n_samples, per_call):
             # every call has per_call keys (one compilation); those past n_samples weigh 0
@@ -206,9 +207,9 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
 
 
 def _block_rows(net, key, shape, dtype, kinds, n):
-    """Sequences per block: a power of two (so that calls of different sizes
-    share compilations), at most ``MAX_BLOCK_ROWS`` and, for the NTK, within
-    :data:`GRADIENT_ELEMENTS` gradient entries for the two blocks."""
+    """Sequences per block of a side of ``n``: a power of two (so that calls of
+    similar sizes share compilations), at most ``MAX_BLOCK_ROWS`` and, for the
+    NTK, at most half of :data:`GRADIENT_ELEMENTS` gradient entries."""
     rows = min(1 << max(0, math.ceil(math.log2(n))), MAX_BLOCK_ROWS)
     if "ntk" in kinds:
         params = jax.eval_shape(net.init, key, jax.ShapeDtypeStruct(shape, dtype))
