@@ -1,8 +1,9 @@
 """The documentation site builds with warnings as errors (``make docs``) and reads offline.
 
 One build (``--strict``) is shared by the tests below: the site must open from disk
-(menu links are files, no script or font from the network) and show its formulas
-typeset (MathML written at build time) rather than as TeX.
+(menu links are files, no script or font from the network, the search index a
+script) and show its formulas typeset (MathML written at build time) rather than
+as TeX.
 """
 
 import os
@@ -59,6 +60,8 @@ def test_site_opens_from_disk_without_network(site):
         external = re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="((?:https?:)?//[^"]*)"',
                               html)
         assert external == [], f"{page} loads {external}"
+    # the search index as a script, which a page from file:// may load (offline plugin)
+    assert (site / "search" / "search_index.js").read_text().startswith("var __index = ")
 
 
 def test_formulas_are_typeset_at_build_time(site):
