@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from ._base import InconsistentVersionWarning
 from .classification import AttentionNNGPClassifier, AttentionNTKClassifier
 from .preprocessing import SequencePadder, SequenceScaler
 from .regression import AttentionNNGPRegressor, AttentionNTKRegressor
@@ -9,6 +10,6 @@ from .text import TokenEmbedder, load_glove
 
 __all__ = [
     "AttentionNNGPClassifier", "AttentionNNGPRegressor", "AttentionNTKClassifier",
-    "AttentionNTKRegressor", "SequencePadder", "SequenceScaler", "TokenEmbedder",
-    "load_glove",
+    "AttentionNTKRegressor", "InconsistentVersionWarning", "SequencePadder",
+    "SequenceScaler", "TokenEmbedder", "load_glove",
 ]

@@ -3,10 +3,12 @@
 It holds everything that does not depend on the targets: the parameters of
 the architecture and their validation, the kernel computation, the fit
 (kernels, factorisation, dual coefficients) and the posterior at new inputs.
-Subclasses say which kernel they are trained with (``_kind``) and turn targets
-into a ``(n_samples, n_outputs)`` float array (``_encode_targets``).
+Subclasses say which model they are (``_model``, from :mod:`skattn._inference`:
+the NNGP's exact posterior or the NTK's gradient descent) and turn targets into
+a ``(n_samples, n_outputs)`` float array (``_encode_targets``).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from . import _inference
-from ._inputs import as_sequences, reject_ragged
+from ._inputs import as_float, as_sequences, reject_ragged
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
@@ -42,16 +44,21 @@ def compute_kernels(layer, X1, X2, kinds, diagonal, options, monte_carlo=None):
     return layer.diag(X1, get=kinds, device=options["device"])
 
 
+class InconsistentVersionWarning(UserWarning):
+    """An estimator was unpickled by a skattn version other than the one that saved it."""
+
+
 class _AttentionBase(BaseEstimator):
     """Fit and posterior of an infinitely wide attention network.
 
     Not an estimator on its own: see :class:`AttentionNNGPRegressor` and its
-    siblings. Subclasses set ``_kind`` ("nngp": Bayesian posterior, "ntk":
-    gradient descent), ``_target_checks`` (passed to ``validate_data`` for
-    ``y``) and ``_encode_targets``.
+    siblings. Subclasses set ``_model`` (:class:`~skattn._inference.NNGPModel`,
+    the Bayesian posterior, or :class:`~skattn._inference.NTKModel`, gradient
+    descent, with `GradientDescentMixin`), ``_target_checks`` (passed to
+    ``validate_data`` for ``y``) and ``_encode_targets``.
     """
 
-    _kind = None
+    _model = _inference.NNGPModel
     _target_checks = {}
 
     _parameter_constraints: dict = {
@@ -82,7 +89,7 @@ class _AttentionBase(BaseEstimator):
         "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
-        "device": "no_validation",  # a jax.Device
+        "device": [None, str],  # a name: a jax.Device cannot be cloned or pickled
         "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
     }
@@ -138,26 +145,55 @@ class _AttentionBase(BaseEstimator):
         params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         return transformer(**params)
 
-    def _kernels(self, X1, X2=None, kinds=("nngp",), diagonal=False):
+    def _kernels(self, X1, X2=None, kinds=("nngp",), diagonal=False, names=("X", "X"),
+                 seed=None):
         """The kernels of the architecture: every kernel the estimator uses comes from here.
 
         Returns a dict ``kind -> (n1, n2)`` array in the estimator's dtype, or,
         with ``diagonal=True``, ``kind -> (n1,)``: the diagonal of ``X1``'s own
-        kernel.  Results are cached in ``memory`` when it is set.
+        kernel.  Results are cached in ``memory`` when it is set.  A kernel
+        entry that is not finite is an error naming the sample of ``X1``
+        (called ``names[0]`` in it) that overflowed.  ``seed`` seeds the
+        networks of ``kernel_method="monte_carlo"`` (default: those fit drew).
         """
-        X1 = np.asarray(X1, dtype=self.dtype)
+        X1 = as_float(X1, self.dtype, names[0])
         if X2 is not None:
-            X2 = np.asarray(X2, dtype=self.dtype)
+            X2 = as_float(X2, self.dtype, names[1])
         options = dict(batch_size=self.batch_size, n_jobs=self.n_jobs, device=self.device,
                        progress=bool(self.verbose))
         compute = check_memory(self.memory).cache(compute_kernels, ignore=["options"])
         monte_carlo = None
         if self.kernel_method == "monte_carlo":  # the networks fit drew, or fresh ones
-            seed = getattr(self, "kernel_seed_", None)
+            seed = getattr(self, "kernel_seed_", None) if seed is None else seed
             monte_carlo = dict(width=self.width, n_heads=self.n_heads, n_samples=self.n_samples,
                                random_state=seed_of(self.random_state) if seed is None else seed)
-        return compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options,
-                       monte_carlo)
+        kernels = compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options,
+                          monte_carlo)
+        for kind, K in kernels.items():
+            self._check_finite(kind, K, X1, X2, names)
+        return kernels
+
+    def _check_finite(self, kind, K, X1, X2, names):
+        """Raise if ``K`` has a non-finite entry: inputs that overflow inside the network."""
+        for start in range(0, len(K), 1024):
+            finite = np.isfinite(K[start:start + 1024])
+            if finite.all():
+                continue
+            bad = np.argwhere(~finite)[0] + (start, 0)[:finite.ndim]
+            # the culprit is the sample with the largest values of the pair
+            size1 = np.nanmax(np.abs(X1[bad[0]]))
+            other = X1 if X2 is None else X2
+            size2 = -1.0 if len(bad) == 1 else np.nanmax(np.abs(other[bad[1]]))
+            name, i, size = ((names[0], bad[0], size1) if size1 >= size2
+                             else (names[X2 is not None], bad[1], size2))
+            advice = "" if self.dtype == "float64" else " or use dtype='float64'"
+            raise FloatingPointError(
+                f"The {kind} kernel of {name}'s sample {i} is not finite: its token "
+                f"values (up to {size:.3g} in magnitude) overflow {self.dtype} arithmetic "
+                "inside the network, whose kernels multiply token values (their squares "
+                f"exceed {np.finfo(self.dtype).max:.3g}), or become NaN from inf - inf. "
+                f"Scale the inputs, e.g. with skattn.SequenceScaler{advice}."
+            )
 
     def compute_kernel(self, X1, X2=None, kind=None):
         """Kernel of the configured architecture between two batches of sequences.
@@ -191,10 +227,10 @@ default=None
         self._validate_params()
         reject_ragged(X1, "X1")
         reject_ragged(X2, "X2")
-        kind = self._kind if kind is None else kind
+        kind = self._model.kind if kind is None else kind
         if kind not in ("nngp", "ntk"):
             raise ValueError(f"kind must be 'nngp', 'ntk' or None; got {kind!r}.")
-        return self._kernels(X1, X2, (kind,))[kind]
+        return self._kernels(X1, X2, (kind,), names=("X1", "X2"))[kind]
 
     # ---------------------------------------------------------------- inputs
 
@@ -214,21 +250,21 @@ default=None
                 f"{type(self).__name__} is expecting {self.n_features_in_} features as "
                 "input.)"
             )
-        checks = dict(allow_nd=True, ensure_all_finite=False, dtype=self.dtype)
+        # float64 kept as it is, so that values too large for float32 get their own error
+        checks = dict(allow_nd=True, ensure_all_finite=False, dtype=(np.float64, np.float32))
         if isinstance(y, str) and y == "no_validation":
             X = validate_data(self, X, reset=reset, **checks)
         else:
             X, y = validate_data(self, X, y, reset=reset, **checks, **self._target_checks)
+        X = as_float(X, self.dtype)
         as_sequences(X, "X")  # NaN only as whole padding tokens; no inf; no empty sequence
         width = 1 if X.ndim == 2 else X.shape[2]
-        if reset:
-            self.n_token_features_ = width
-        elif width != self.n_token_features_:
+        if not reset and width != self.n_token_features_:
             raise ValueError(
                 f"X has tokens of {width} features, but {type(self).__name__} was "
                 f"fitted on tokens of {self.n_token_features_} features."
             )
-        return X, y
+        return X, y, width
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -236,12 +272,35 @@ default=None
         tags.input_tags.three_d_array = True
         return tags
 
+    # ------------------------------------------------------------- pickling
+
+    def __getstate__(self):
+        """The state, with the skattn version that wrote it (as scikit-learn's)."""
+        from . import __version__
+
+        return dict(super().__getstate__(), _skattn_version=__version__)
+
+    def __setstate__(self, state):
+        """Restore; warn when the state was written by another skattn version."""
+        from . import __version__
+
+        state = dict(state)
+        saved = state.pop("_skattn_version", "unknown")
+        if saved != __version__:
+            warnings.warn(InconsistentVersionWarning(
+                f"Trying to unpickle estimator {type(self).__name__} from skattn version "
+                f"{saved} when using version {__version__}. This might lead to breaking "
+                "code or invalid results. Use at your own risk; refit it to be safe."
+            ), stacklevel=2)
+        super().__setstate__(state)
+
     # ------------------------------------------------------------------- fit
 
     def fit(self, X, y):
         """Compute the train kernels and factorise them.
 
-        A call that raises leaves a previously fitted model as it was.
+        A call that raises, or is interrupted (``KeyboardInterrupt``), leaves a
+        previously fitted model as it was.
 
         Parameters
         ----------
@@ -268,61 +327,62 @@ default=None
         """
         before = dict(vars(self))
         try:
-            self._fit(X, y)
-        except Exception:
+            # validate_data sets n_features_in_ (and feature_names_in_) on self;
+            # everything else is assigned at once, last
+            vars(self).update(self._fit(X, y))
+        except BaseException:  # also KeyboardInterrupt: never a half-updated model
             vars(self).clear()
             vars(self).update(before)
             raise
         return self
 
     def _fit(self, X, y):
+        """The fitted attributes, as a dict, computed without assigning them."""
         self._validate_params()
-        X, y = self._validate_X(X, y, reset=True)
-        targets = self._encode_targets(y)
+        X, y, width = self._validate_X(X, y, reset=True)
+        targets, fitted = self._encode_targets(y)
         if self.kernel_method == "monte_carlo":  # predictions reuse these networks
-            self.kernel_seed_ = seed_of(self.random_state)
-        kinds = ("nngp", "ntk") if self._kind == "ntk" else ("nngp",)
-        kernels = {k: K.astype(np.float64) for k, K in self._kernels(X, None, kinds).items()}
-        eigenvalues, eigenvectors = _inference.factorize(kernels[self._kind], self.alpha)
-        weights = _inference.flow_weights(eigenvalues, self._time(), targets.size)
-        self.X_train_ = X
-        self.y_train_ = targets
-        self.eigenvalues_ = eigenvalues
-        self.eigenvectors_ = eigenvectors
-        self.spectral_weights_ = weights
-        self.dual_coef_ = _inference.spectral_apply(eigenvectors, weights, targets)
-        if self._kind == "ntk":
-            self.nngp_train_ = kernels["nngp"]
+            fitted["kernel_seed_"] = seed_of(self.random_state)
+        kernels = self._kernels(X, None, self._model.train_kinds,
+                                seed=fitted.get("kernel_seed_"))
+        posterior = self._model(kernels, self.alpha, targets, self._time(), self.dtype)
+        return dict(fitted, n_token_features_=width, X_train_=X, y_train_=targets,
+                    posterior_=posterior, dual_coef_=posterior.dual_coef)
 
     def _time(self):
-        """Training time: ``t`` for gradient descent, None (infinite) for the NNGP."""
-        return self.t if self._kind == "ntk" else None
+        """Training time: None (infinite, the exact posterior) unless gradient descent."""
+        return None
 
     # -------------------------------------------------------------- posterior
 
     def _posterior(self, X, covariance=None):
         """Posterior mean ``(n, n_outputs)`` at ``X`` and, if asked, its covariance.
 
-        ``covariance`` is None, "diagonal" (an ``(n,)`` variance) or "full"
-        (``(n, n)``); the outputs share it. Both are in the units of the encoded
-        targets.
+        ``covariance`` is None, "diagonal" (an ``(n,)`` variance, negative
+        values from rounding clipped to 0) or "full" (``(n, n)``); the outputs
+        share it. Both are in the units of the encoded targets.
         """
         check_is_fitted(self)
-        X, _ = self._validate_X(X)
-        kinds = ("nngp", "ntk") if self._kind == "ntk" and covariance else (self._kind,)
-        test_train = {k: K.astype(np.float64)
-                      for k, K in self._kernels(X, self.X_train_, kinds).items()}
-        mean = test_train[self._kind] @ self.dual_coef_
+        X, _, _ = self._validate_X(X)
+        model = self.posterior_
+        test_train = self._kernels(X, self.X_train_, model.test_kinds(covariance))
+        test_train = {k: np.asarray(K, dtype=np.float64) for k, K in test_train.items()}
+        mean = model.mean(test_train)
         if covariance is None:
             return mean, None
         diagonal = covariance == "diagonal"
         nngp_test = self._kernels(X, kinds=("nngp",), diagonal=diagonal)["nngp"]
-        nngp_test = nngp_test.astype(np.float64)
-        if self._kind == "nngp":
-            cov = _inference.nngp_covariance(nngp_test, test_train["nngp"],
-                                             self.eigenvectors_, self.spectral_weights_)
-        else:
-            cov = _inference.ntk_covariance(nngp_test, test_train["nngp"], test_train["ntk"],
-                                            self.nngp_train_, self.eigenvectors_,
-                                            self.spectral_weights_)
+        nngp_test = np.asarray(nngp_test, dtype=np.float64)
+        cov = model.covariance(nngp_test, test_train)
+        if diagonal:
+            cov = _inference.clipped_variance(cov, nngp_test, self.dtype)
         return mean, cov
+
+
+class GradientDescentMixin:
+    """What the NTK estimators add: the training time ``t`` and the NTK model."""
+
+    _model = _inference.NTKModel
+
+    def _time(self):
+        return self.t

@@ -6,6 +6,7 @@ NaN is padding.  A 2-D array ``(n, L)`` means ``L`` tokens of one feature.
 """
 
 import numpy as np
+import scipy.sparse
 
 
 def as_sequences(X, name="X", dtype=None):
@@ -112,3 +113,39 @@ def check_tokens(X, name="X"):
             f"{name}: sample {i} has no tokens (every position is NaN padding)."
         )
     return ~padding
+
+
+def as_float(X, dtype, name="X"):
+    """``X`` as a dense array of ``dtype``; values beyond its range are an error.
+
+    Casting float64 values above ``3.4e38`` to float32 would silently give inf,
+    which the token checks would then report as if the user had given it.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a scipy sparse matrix.
+    ValueError
+        Naming the sample and position of the first value too large for ``dtype``.
+    """
+    if scipy.sparse.issparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix, but sequences are dense arrays padded with "
+            f"all-NaN tokens. Convert it with {name}.toarray()."
+        )
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers; got an array of dtype {X.dtype}.")
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype, copy=False)
+    if X.dtype.kind == "f" and X.dtype.itemsize > cast.dtype.itemsize:
+        overflow = np.isinf(cast) & np.isfinite(X)
+        if overflow.any():
+            i, t, *_ = np.argwhere(overflow)[0]
+            raise ValueError(
+                f"{name}: sample {i}, position {t} holds a value of magnitude "
+                f"{np.abs(X[i, t]).max():.3g}, beyond the range of {np.dtype(dtype)} "
+                f"(largest {np.finfo(dtype).max:.3g}). Scale the inputs (e.g. with "
+                "skattn.SequenceScaler) or use dtype='float64'."
+            )
+    return cast

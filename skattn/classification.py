@@ -10,14 +10,14 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from . import _inference
-from ._base import TIME_CONSTRAINT, _AttentionBase
+from ._base import TIME_CONSTRAINT, GradientDescentMixin, _AttentionBase
 
 
 class _AttentionClassifier(ClassifierMixin, _AttentionBase):
     """Targets, scores and probabilities shared by the two classifiers."""
 
     def _encode_targets(self, y):
-        """Labels as centred one-hot rows ``e_y - 1/C``; sets ``classes_``."""
+        """Labels as centred one-hot rows ``e_y - 1/C``, and ``classes_`` (to assign)."""
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -27,8 +27,7 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
             )
         targets = np.full((len(codes), len(classes)), -1 / len(classes))
         targets[np.arange(len(codes)), codes] += 1
-        self.classes_ = classes
-        return targets
+        return targets, dict(classes_=classes)
 
     def decision_function(self, X):
         """Posterior mean of each class's output.
@@ -118,7 +117,7 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         ((2, 2), True)
         """
         mean, var = self._posterior(X, "diagonal")
-        return _inference.max_probabilities(mean, np.sqrt(np.clip(var, 0, None)))
+        return _inference.max_probabilities(mean, np.sqrt(var))
 
 
 class AttentionNNGPClassifier(_AttentionClassifier):
@@ -234,8 +233,10 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
         (for instance ``backend="dask"``) is active.
-    device : jax.Device or None, default=None
-        Pin the kernel computation to one device; None spreads it over all of
+    device : str or None, default=None
+        Pin the kernel computation to one device, by name: "cpu", "gpu", "gpu:1"
+        (the second GPU), resolved when the kernel is computed so that the
+        estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
@@ -254,10 +255,10 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         Training sequences, needed for the kernels at new inputs.
     y_train_ : ndarray of shape (n_samples, n_classes)
         The centred one-hot targets.
-    eigenvalues_, eigenvectors_ : ndarray of shape (n_samples,), (n_samples, n_samples)
-        Eigendecomposition of the train NNGP plus ``alpha`` on its diagonal.
-    spectral_weights_ : ndarray of shape (n_samples,)
-        ``1 / eigenvalues_``.
+    posterior_ : NNGPModel
+        The exact posterior: ``posterior_.solver`` holds the Cholesky factor of
+        the train NNGP plus ``alpha`` on its diagonal (computed in place, in
+        float64).
     dual_coef_ : ndarray of shape (n_samples, n_classes)
         The train kernel's inverse applied to ``y_train_``.
     n_features_in_ : int
@@ -284,10 +285,8 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     (array(['down', 'up'], dtype='<U4'), 0.9)
     """
 
-    _kind = "nngp"
 
-
-class AttentionNTKClassifier(_AttentionClassifier):
+class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     """Classifier from an infinitely wide transformer trained by gradient descent.
 
     The network trained on the squared error to centred one-hot targets
@@ -404,8 +403,10 @@ class AttentionNTKClassifier(_AttentionClassifier):
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
         (for instance ``backend="dask"``) is active.
-    device : jax.Device or None, default=None
-        Pin the kernel computation to one device; None spreads it over all of
+    device : str or None, default=None
+        Pin the kernel computation to one device, by name: "cpu", "gpu", "gpu:1"
+        (the second GPU), resolved when the kernel is computed so that the
+        estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
@@ -424,15 +425,14 @@ class AttentionNTKClassifier(_AttentionClassifier):
         Training sequences, needed for the kernels at new inputs.
     y_train_ : ndarray of shape (n_samples, n_classes)
         The centred one-hot targets.
-    eigenvalues_, eigenvectors_ : ndarray of shape (n_samples,), (n_samples, n_samples)
-        Eigendecomposition of the train NTK plus ``alpha`` on its diagonal.
-    spectral_weights_ : ndarray of shape (n_samples,)
-        The gradient-flow filter ``(1 - exp(-lam t / Y.size)) / lam`` of the
-        eigenvalues (``1 / lam`` for ``t=None``).
+    posterior_ : NTKModel
+        The trained network's posterior: ``posterior_.solver`` holds the
+        Cholesky factor of the train NTK plus ``alpha`` on its diagonal for
+        ``t=None``, its eigendecomposition for a finite ``t`` (float64), and
+        ``posterior_.nngp_train`` the train NNGP, for the covariance.
     dual_coef_ : ndarray of shape (n_samples, n_classes)
-        The filter applied to ``y_train_``.
-    nngp_train_ : ndarray of shape (n_samples, n_samples)
-        The train NNGP, for the covariance.
+        The gradient-flow filter ``h_t(A)`` (``A^-1`` for ``t=None``) applied to
+        ``y_train_``.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -456,8 +456,6 @@ class AttentionNTKClassifier(_AttentionClassifier):
     >>> clf.predict(X[20:24]), clf.score(X[20:], y[20:])
     (array(['up', 'up', 'down', 'down'], dtype='<U4'), 1.0)
     """
-
-    _kind = "ntk"
 
     _parameter_constraints: dict = {
         **_AttentionBase._parameter_constraints,

@@ -277,6 +277,27 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _mean_and_scale(tokens):
+    """Mean and standard deviation of each column, near-constant columns scaled by 1.
+
+    As scikit-learn's ``StandardScaler``: a variance within the rounding error
+    bound of the two-pass algorithm (``n eps var + (n mean eps)^2``; Chan,
+    Golub & LeVeque) is a constant feature, and so is a scale below
+    ``10 eps``. The columns are first divided by their largest magnitude, so
+    that values near ``1e200`` do not overflow when squared.
+    """
+    n, eps = len(tokens), np.finfo(np.float64).eps
+    peak = np.abs(tokens).max(axis=0)
+    peak[peak == 0] = 1.0
+    unit = tokens / peak
+    mean = unit.mean(axis=0)
+    var = ((unit - mean) ** 2).mean(axis=0)
+    constant = var <= n * eps * var + (n * mean * eps) ** 2
+    scale = peak * np.sqrt(var)
+    scale[constant | (scale < 10 * eps)] = 1.0
+    return peak * mean, scale
+
+
 class SequenceScaler(TransformerMixin, BaseEstimator):
     """Standardise each token feature over the real tokens of the training set.
 
@@ -349,11 +370,7 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         self._validate_params()
         values, token_mask = _check_sequences(X, estimator=self)
         tokens = values[token_mask].astype(np.float64)  # (n_real_tokens, d)
-        scale = tokens.std(axis=0)
-        # Exact test for constant features: a rounded mean can leave var > 0.
-        scale[tokens.max(axis=0) == tokens.min(axis=0)] = 1.0
-        self.mean_ = tokens.mean(axis=0)
-        self.scale_ = scale
+        self.mean_, self.scale_ = _mean_and_scale(tokens)
         self.n_token_features_ = values.shape[2]
         return self
 

@@ -6,7 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _inference
-from ._base import TIME_CONSTRAINT, _AttentionBase
+from ._base import TIME_CONSTRAINT, GradientDescentMixin, _AttentionBase
 
 
 class _AttentionRegressor(RegressorMixin, _AttentionBase):
@@ -21,18 +21,21 @@ class _AttentionRegressor(RegressorMixin, _AttentionBase):
     }
 
     def _encode_targets(self, y):
-        """``y`` as ``(n_samples, n_targets)`` float64, normalised if asked (as GPR)."""
+        """``y`` as ``(n_samples, n_targets)`` float64, normalised if asked (as GPR).
+
+        Returns the targets and the fitted attributes that undo the
+        normalisation (not assigned here: `fit` assigns everything at once).
+        """
         y = np.asarray(y, dtype=np.float64)
         y = y[:, None] if y.ndim == 1 else y
         if self.normalize_y:
             std = y.std(axis=0)
-            self._y_train_mean = y.mean(axis=0)
+            mean = y.mean(axis=0)
             # a constant target keeps scale 1 (sklearn's _handle_zeros_in_scale)
-            self._y_train_std = np.where(std < 10 * np.finfo(std.dtype).eps, 1.0, std)
+            std = np.where(std < 10 * np.finfo(std.dtype).eps, 1.0, std)
         else:
-            self._y_train_mean = np.zeros(y.shape[1])
-            self._y_train_std = np.ones(y.shape[1])
-        return (y - self._y_train_mean) / self._y_train_std
+            mean, std = np.zeros(y.shape[1]), np.ones(y.shape[1])
+        return (y - mean) / std, dict(_y_train_mean=mean, _y_train_std=std)
 
     def predict(self, X, return_std=False, return_cov=False):
         """Posterior mean at ``X`` and, optionally, its standard deviation or covariance.
@@ -54,8 +57,8 @@ class _AttentionRegressor(RegressorMixin, _AttentionBase):
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
         y_std : ndarray of shape (n_samples,) or (n_samples, n_targets), optional
-            Only with ``return_std=True``. Negative variances from rounding are
-            clipped to 0.
+            Only with ``return_std=True``. Negative variances are set to 0,
+            with a warning when they are beyond rounding (as scikit-learn's GPR).
         y_cov : ndarray of shape (n_samples, n_samples) or \
 (n_samples, n_samples, n_targets), optional
             Only with ``return_cov=True``.
@@ -80,7 +83,7 @@ class _AttentionRegressor(RegressorMixin, _AttentionBase):
         if covariance is None:
             return mean
         if return_std:
-            std = np.sqrt(np.clip(cov, 0, None))[:, None] * self._y_train_std
+            std = np.sqrt(cov)[:, None] * self._y_train_std
             return mean, std[:, 0] if single else std
         cov = cov[:, :, None] * self._y_train_std**2
         return mean, cov[:, :, 0] if single else cov
@@ -243,8 +246,10 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
         (for instance ``backend="dask"``) is active.
-    device : jax.Device or None, default=None
-        Pin the kernel computation to one device; None spreads it over all of
+    device : str or None, default=None
+        Pin the kernel computation to one device, by name: "cpu", "gpu", "gpu:1"
+        (the second GPU), resolved when the kernel is computed so that the
+        estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
@@ -261,10 +266,10 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         Training sequences, needed for the kernels at new inputs.
     y_train_ : ndarray of shape (n_samples, n_targets)
         Targets as fitted (standardised when ``normalize_y=True``).
-    eigenvalues_, eigenvectors_ : ndarray of shape (n_samples,), (n_samples, n_samples)
-        Eigendecomposition of the train NNGP plus ``alpha`` on its diagonal.
-    spectral_weights_ : ndarray of shape (n_samples,)
-        ``1 / eigenvalues_``.
+    posterior_ : NNGPModel
+        The exact posterior: ``posterior_.solver`` holds the Cholesky factor of
+        the train NNGP plus ``alpha`` on its diagonal (computed in place, in
+        float64).
     dual_coef_ : ndarray of shape (n_samples, n_targets)
         The train kernel's inverse applied to ``y_train_``.
     n_features_in_ : int
@@ -291,8 +296,6 @@ class AttentionNNGPRegressor(_AttentionRegressor):
     >>> round(reg.score(X[20:], y[20:]), 2)
     0.9
     """
-
-    _kind = "nngp"
 
     def __init__(
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
@@ -339,11 +342,10 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         0.01 5.0
         """
         check_is_fitted(self)
-        return _inference.log_marginal_likelihood(self.eigenvalues_, self.y_train_,
-                                                  self.dual_coef_)
+        return self.posterior_.solver.log_marginal_likelihood(self.y_train_, self.dual_coef_)
 
 
-class AttentionNTKRegressor(_AttentionRegressor):
+class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
     """An infinitely wide transformer trained by gradient descent on the squared error.
 
     In the infinite-width limit, gradient descent trains the network as a
@@ -463,8 +465,10 @@ class AttentionNTKRegressor(_AttentionRegressor):
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
         (for instance ``backend="dask"``) is active.
-    device : jax.Device or None, default=None
-        Pin the kernel computation to one device; None spreads it over all of
+    device : str or None, default=None
+        Pin the kernel computation to one device, by name: "cpu", "gpu", "gpu:1"
+        (the second GPU), resolved when the kernel is computed so that the
+        estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
@@ -481,16 +485,14 @@ class AttentionNTKRegressor(_AttentionRegressor):
         Training sequences, needed for the kernels at new inputs.
     y_train_ : ndarray of shape (n_samples, n_targets)
         Targets as fitted (standardised when ``normalize_y=True``).
-    eigenvalues_, eigenvectors_ : ndarray of shape (n_samples,), (n_samples, n_samples)
-        Eigendecomposition of the train NTK plus ``alpha`` on its diagonal.
-    spectral_weights_ : ndarray of shape (n_samples,)
-        The gradient-flow filter ``(1 - exp(-lam t / y.size)) / lam`` of the
-        eigenvalues (``1 / lam`` for ``t=None``).
+    posterior_ : NTKModel
+        The trained network's posterior: ``posterior_.solver`` holds the
+        Cholesky factor of the train NTK plus ``alpha`` on its diagonal for
+        ``t=None``, its eigendecomposition for a finite ``t`` (float64), and
+        ``posterior_.nngp_train`` the train NNGP, for the covariance.
     dual_coef_ : ndarray of shape (n_samples, n_targets)
-        The filter applied to ``y_train_``: the mean is ``K_NTK(X, X_train_) @
-        dual_coef_``.
-    nngp_train_ : ndarray of shape (n_samples, n_samples)
-        The train NNGP, for the covariance.
+        The gradient-flow filter ``h_t(A)`` (``A^-1`` for ``t=None``) applied to
+        ``y_train_``: the mean is ``K_NTK(X, X_train_) @ dual_coef_``.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -516,8 +518,6 @@ class AttentionNTKRegressor(_AttentionRegressor):
     10.0 0.95 0.87
     None 1.0 0.87
     """
-
-    _kind = "ntk"
 
     _parameter_constraints: dict = {
         **_AttentionRegressor._parameter_constraints,

@@ -2,10 +2,12 @@
 
 import json
 import pathlib
+import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+import scipy.linalg
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skattn import AttentionNNGPRegressor, AttentionNTKRegressor, _inference
 
@@ -65,20 +67,55 @@ def integrate_filter(A, t, n_targets, n_steps=2000):
 # ----------------------------------------------------------------- factorize
 
 
-def test_factorize_reconstructs_the_regularised_kernel():
+def test_factorisations_reconstruct_the_regularised_kernel():
     nngp, _, train, _, _ = random_problem(0)
-    lam, V = _inference.factorize(nngp[train, train], alpha=0.1)
+    A = nngp[train, train] + 0.1 * np.eye(7)
+    flow = _inference.posterior(nngp[train, train], 0.1, t=2.0, n_targets=3)
+    lam, V = flow.eigenvalues, flow.eigenvectors
     assert np.all(np.diff(lam) >= 0) and lam[0] > 0
-    assert_allclose(V @ np.diag(lam) @ V.T, nngp[train, train] + 0.1 * np.eye(7), atol=1e-12)
+    assert_allclose(V @ np.diag(lam) @ V.T, A, atol=1e-12)
+    exact = _inference.posterior(nngp[train, train], 0.1)
+    L = np.tril(exact.factor)
+    assert_allclose(L @ L.T, A, atol=1e-12)
+    assert exact.log_det() == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-12)
 
 
-@pytest.mark.parametrize("kernel", [
-    np.ones((4, 4)),                        # singular: rank one
-    np.array([[1.0, 2.0], [2.0, 1.0]]),     # indefinite
+def test_exact_posterior_factorises_a_float64_kernel_in_place():
+    nngp, _, train, _, y = random_problem(7)
+    K = np.ascontiguousarray(nngp[train, train])
+    expected = np.linalg.solve(K + 0.01 * np.eye(7), y)
+    exact = _inference.ExactPosterior(K, 0.01, overwrite=True)
+    assert np.shares_memory(exact.factor, K)  # no n x n copy
+    assert_allclose(exact.apply(y), expected, rtol=1e-10)
+    kept = nngp[train, train].copy()
+    _inference.ExactPosterior(kept, 0.01)
+    assert_array_equal(kept, nngp[train, train])
+
+
+@pytest.mark.parametrize("t", [None, 1.0])
+@pytest.mark.parametrize("kernel, why", [
+    (np.ones((4, 4)), "not positive definite|numerically singular"),  # rank one
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "not positive definite"),    # indefinite
+    (np.diag([1.0, 1e-17]), "numerically singular"),                 # positive, in the noise
 ])
-def test_factorize_rejects_a_kernel_that_is_not_positive_definite(kernel):
-    with pytest.raises(np.linalg.LinAlgError, match="Try gradually increasing the 'alpha'"):
-        _inference.factorize(kernel, alpha=0.0)
+def test_factorisations_reject_a_kernel_that_is_not_positive_definite(kernel, why, t):
+    with pytest.raises(np.linalg.LinAlgError, match=why) as error:
+        _inference.posterior(kernel, alpha=0.0, t=t, n_targets=2)
+    assert "Try gradually increasing the 'alpha' parameter" in str(error.value)
+    assert "dtype='float64'" not in str(error.value)
+
+
+@pytest.mark.parametrize("t", [None, 1.0])
+def test_a_float32_kernel_within_its_rounding_noise_warns(t):
+    """Well conditioned for float64 arithmetic, but singular within float32's noise."""
+    kernel = np.diag([1.0, 1e-9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _inference.posterior(kernel, 0.0, t, 2)  # fine for a float64 kernel
+        _inference.posterior(kernel, 1e-6, t, 2, kernel_dtype=np.float32)  # alpha lifts it
+    with pytest.warns(scipy.linalg.LinAlgWarning,
+                      match=r"numerically singular.*float32 kernel.*'alpha'.*dtype='float64'"):
+        _inference.posterior(kernel, 0.0, t, 2, kernel_dtype=np.float32)
 
 
 # ------------------------------------------------------------ gradient flow
@@ -89,8 +126,7 @@ def test_flow_mean_matches_integrated_gradient_flow(t):
     _, ntk, train, test, y = random_problem(1)
     alpha = 0.05
     A = ntk[train, train] + alpha * np.eye(7)
-    lam, V = _inference.factorize(ntk[train, train], alpha)
-    dual = _inference.spectral_apply(V, _inference.flow_weights(lam, t, y.size), y)
+    dual = _inference.posterior(ntk[train, train], alpha, t, y.size).apply(y)
     f_train, f_test = integrate_flow(A, ntk[test, train], y, t)
     assert_allclose(A @ dual, f_train, rtol=1e-9, atol=1e-12)
     assert_allclose(ntk[test, train] @ dual, f_test, rtol=1e-9, atol=1e-12)
@@ -110,13 +146,15 @@ def test_flow_filter_limits():
 def test_nngp_covariance_is_the_gp_posterior():
     nngp, _, train, test, _ = random_problem(2)
     alpha = 1e-3
-    lam, V = _inference.factorize(nngp[train, train], alpha)
     A = nngp[train, train] + alpha * np.eye(7)
     expected = nngp[test, test] - nngp[test, train] @ np.linalg.solve(A, nngp[train, test])
-    cov = _inference.nngp_covariance(nngp[test, test], nngp[test, train], V, 1 / lam)
-    assert_allclose(cov, expected, atol=1e-10)
-    var = _inference.nngp_covariance(np.diag(nngp[test, test]), nngp[test, train], V, 1 / lam)
-    assert_allclose(var, np.diag(expected), atol=1e-10)
+    # the exact posterior (Cholesky), and the flow's filter at a time long past convergence
+    for solver in (_inference.posterior(nngp[train, train], alpha),
+                   _inference.posterior(nngp[train, train], alpha, t=1e9, n_targets=1)):
+        cov = _inference.nngp_covariance(nngp[test, test], nngp[test, train], solver)
+        assert_allclose(cov, expected, atol=1e-10)
+        var = _inference.nngp_covariance(np.diag(nngp[test, test]), nngp[test, train], solver)
+        assert_allclose(var, np.diag(expected), atol=1e-10)
 
 
 @pytest.mark.parametrize("t", [None, 3.0])
@@ -124,13 +162,12 @@ def test_ntk_covariance_formula(t):
     nngp, ntk, train, test, y = random_problem(3)
     alpha = 1e-2
     A = ntk[train, train] + alpha * np.eye(7)
-    lam, V = _inference.factorize(ntk[train, train], alpha)
-    weights = _inference.flow_weights(lam, t, y.size)
+    solver = _inference.posterior(ntk[train, train], alpha, t, y.size)
     H = np.linalg.inv(A) if t is None else integrate_filter(A, t, y.size)
     B = H @ ntk[train, test]
     expected = (nngp[test, test] + B.T @ nngp[train, train] @ B
                 - nngp[test, train] @ B - B.T @ nngp[train, test])
-    args = (nngp[test, train], ntk[test, train], nngp[train, train], V, weights)
+    args = (nngp[test, train], ntk[test, train], nngp[train, train], solver)
     cov = _inference.ntk_covariance(nngp[test, test], *args)
     assert_allclose(cov, expected, atol=1e-9)
     assert_allclose(cov, cov.T, atol=1e-12)
@@ -141,9 +178,9 @@ def test_ntk_covariance_formula(t):
 
 def test_ntk_covariance_at_time_zero_is_the_prior():
     nngp, ntk, train, test, y = random_problem(4)
-    lam, V = _inference.factorize(ntk[train, train], 1e-3)
+    solver = _inference.posterior(ntk[train, train], 1e-3, t=0.0, n_targets=2)
     cov = _inference.ntk_covariance(nngp[test, test], nngp[test, train], ntk[test, train],
-                                    nngp[train, train], V, _inference.flow_weights(lam, 0.0, 2))
+                                    nngp[train, train], solver)
     assert_allclose(cov, nngp[test, test], atol=1e-14)
 
 
@@ -154,14 +191,14 @@ def test_log_marginal_likelihood_matches_dense_formula():
     nngp, _, train, _, y = random_problem(5)
     alpha = 0.1
     A = nngp[train, train] + alpha * np.eye(7)
-    lam, V = _inference.factorize(nngp[train, train], alpha)
-    dual = _inference.spectral_apply(V, 1 / lam, y)
+    exact = _inference.ExactPosterior(nngp[train, train], alpha)
     expected = sum(
         -0.5 * y[:, k] @ np.linalg.solve(A, y[:, k]) - 0.5 * np.linalg.slogdet(A)[1]
         - 3.5 * np.log(2 * np.pi)
         for k in range(y.shape[1])
     )
-    assert _inference.log_marginal_likelihood(lam, y, dual) == pytest.approx(expected, rel=1e-12)
+    assert exact.log_marginal_likelihood(y) == pytest.approx(expected, rel=1e-12)
+    assert exact.log_marginal_likelihood(y, exact.apply(y)) == pytest.approx(expected, rel=1e-12)
 
 
 # ------------------------------------------------------- class probabilities
@@ -240,11 +277,11 @@ def test_nngp_gradient_flow_matches_neural_tangents(nt_reference, case):
     reg = AttentionNNGPRegressor(**json.loads(str(ref[f"{case}/params"])))
     x_train, y, x_test = (ref[f"{case}/{k}"] for k in ("x_train", "y_train", "x_test"))
     alpha, t = float(ref[f"{case}/alpha"]), float(ref[f"{case}/t"])
-    lam, V = _inference.factorize(reg.compute_kernel(x_train), alpha)
+    train = reg.compute_kernel(x_train)
     test_train = reg.compute_kernel(x_test, x_train)
-    mean = test_train @ _inference.spectral_apply(V, _inference.flow_weights(lam, t, y.size), y)
+    mean = test_train @ _inference.posterior(train, alpha, t, y.size).apply(y)
     # NT: P_TT - P_TD h_2t(A) P_DT, the covariance of the flow from the NNGP prior
-    cov = _inference.nngp_covariance(reg.compute_kernel(x_test), test_train, V,
-                                     _inference.flow_weights(lam, 2 * t, y.size))
+    cov = _inference.nngp_covariance(reg.compute_kernel(x_test), test_train,
+                                     _inference.posterior(train, alpha, 2 * t, y.size))
     assert_relative(mean, ref[f"{case}/nngp_mean_t"], 1e-6)
     assert_relative(cov, ref[f"{case}/nngp_cov_t"], 1e-6)

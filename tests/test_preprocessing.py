@@ -3,6 +3,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skattn.preprocessing import SequencePadder, SequenceScaler
@@ -147,6 +148,22 @@ def test_scaler_options_constant_feature_and_shapes():
     out = SequenceScaler().fit_transform(np.array([[0, 2], [2, 0]], dtype=np.float32))
     assert out.shape == (2, 2, 1) and out.dtype == np.float32
     assert_array_equal(out[..., 0], [[-1, 1], [1, -1]])
+
+
+@pytest.mark.parametrize("values, expected_scale", [
+    ([1.0, 1.0 + 2.2e-16, 1.0], 1.0),      # rounding noise is not scaled up
+    ([1e-320, 2e-320, 3e-320], 1.0),       # subnormal: no inf
+    ([1e200, 2e200, 3e200], np.sqrt(2 / 3) * 1e200),  # squares would overflow
+])
+def test_scaler_handles_near_constant_and_extreme_features_as_standard_scaler(
+        values, expected_scale):
+    X = np.array(values)[None, :, None]
+    scaler = SequenceScaler().fit(X)
+    assert_allclose(scaler.scale_, [expected_scale], rtol=1e-12)
+    out = scaler.transform(X)
+    assert np.all(np.isfinite(out)) and np.abs(out).max() <= 1.5
+    if values[0] < 1e100:  # StandardScaler's own variance overflows at 1e200
+        assert_allclose(scaler.scale_, StandardScaler().fit(np.array(values)[:, None]).scale_)
 
 
 def test_pipeline_padder_then_scaler():

@@ -67,9 +67,10 @@ class Layer:
             Sequences a side of the tiles the pairs are cut into; memory grows
             as ``batch_size**2 * L**2``.  "auto" keeps a tile near 2**18 token
             pairs.  Any n1 and n2 work.
-        device : jax.Device or None, default=None
-            Pin the computation to one device; None spreads tiles over all of
-            ``jax.devices()``.
+        device : str, jax.Device or None, default=None
+            Pin the computation to one device: a name such as "cpu", "gpu" or
+            "gpu:1" (picklable, so it also reaches ``n_jobs`` workers) or a
+            device; None spreads tiles over all of ``jax.devices()``.
         progress : bool or None, default=None
             Show a progress bar; None shows one for long computations only.
         n_jobs : int or None, default=None
@@ -100,8 +101,8 @@ class Layer:
             Sequences padded with all-NaN tokens.
         get : {"nngp", "ntk"} or tuple of them, default="nngp"
             Which kernel(s) to return; a tuple gives a dict.
-        device : jax.Device or None, default=None
-            The device to compute on; None is JAX's default.
+        device : str, jax.Device or None, default=None
+            The device to compute on ("cpu", "gpu:1", ...); None is JAX's default.
 
         Returns
         -------

@@ -12,7 +12,8 @@ sequences.  Three levels cut the work on the ``n1 x n2`` sequence pairs:
 * chunks: a few tiles per jitted call.  The layer is a static (hashable)
   argument and shapes are rounded to powers of two, so there is one
   compilation per architecture, token count, width and dtype, shared by every
-  caller.  Chunks are spread over ``jax.devices()`` (or pinned to ``device``).
+  caller.  Chunks are spread over ``jax.devices()`` (or pinned to ``device``, a
+  name such as "gpu:1" resolved where the work runs: see `resolve_device`).
 * tasks: rectangular blocks of the kernel dispatched through
   ``joblib.Parallel``, so ``n_jobs`` uses local processes and
   ``joblib.parallel_config(backend="dask")`` a Dask cluster.  A task carries
@@ -32,6 +33,7 @@ import numpy as np
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
 from .._inputs import as_sequences
+from ._devices import resolve_device
 from ._state import input_state
 
 KINDS = ("nngp", "ntk")
@@ -200,6 +202,7 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     symmetric = v2 is None
     if symmetric:
         v2, m2 = v1, m1
+    device = resolve_device(device)  # here: in the process that computes
     devices = [device] if device is not None else jax.devices()
     t1, tm1, s1, _ = walk_tiles(layer, v1, m1, side, devices[0])
     t2, tm2, s2 = t1, tm1, s1
@@ -208,14 +211,23 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
-    full = {k: np.empty((len(t1) * side, len(t2) * side), v1.dtype) for k in kinds}
+    n1, n2 = len(v1), len(v2)
+    # exactly (n1, n2): the caller gets this array itself, no n x n copy
+    full = {k: np.empty((n1, n2), v1.dtype) for k in kinds}
 
     def collect(chunk, result):
         for kind, values in zip(kinds, result):
+            K = full[kind]
             for (a, b), tile in zip(chunk, np.asarray(values)):
-                full[kind][a * side:(a + 1) * side, b * side:(b + 1) * side] = tile
-                if symmetric:
-                    full[kind][b * side:(b + 1) * side, a * side:(a + 1) * side] = tile.T
+                rows = slice(a * side, min((a + 1) * side, n1))
+                cols = slice(b * side, min((b + 1) * side, n2))
+                tile = tile[:rows.stop - rows.start, :cols.stop - cols.start]
+                if symmetric and a == b:
+                    K[rows, cols] = (tile + tile.T) / 2  # exactly symmetric
+                else:
+                    K[rows, cols] = tile
+                    if symmetric:
+                        K[cols, rows] = tile.T
         if tick is not None:
             tick(len(chunk))
 
@@ -230,12 +242,7 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
                 collect(*in_flight.popleft())
         while in_flight:
             collect(*in_flight.popleft())
-    n1, n2 = len(v1), len(v2)
-    out = {}
-    for kind, K in full.items():
-        K = K[:n1, :n2]
-        out[kind] = (K + K.T) / 2 if symmetric else np.ascontiguousarray(K)
-    return out
+    return full
 
 
 def _task_blocks(n1, n2, side, symmetric, workers, max_size=None):
@@ -282,7 +289,8 @@ def evaluate_diag(layer, X, *, get="nngp", device=None):
     """The diagonal of ``layer``'s kernel of ``X``: see :meth:`Layer.diag`."""
     kinds = _parse_get(get)
     v, m, _, _, _ = prepare(X)
-    *_, diagonal = walk_tiles(layer, v, m, auto_batch_size(len(v), v.shape[1]), device)
+    side = auto_batch_size(len(v), v.shape[1])
+    *_, diagonal = walk_tiles(layer, v, m, side, resolve_device(device))
     result = {kind: diagonal[kind].reshape(-1)[:len(v)] for kind in kinds}
     return result[kinds[0]] if isinstance(get, str) else result
 
@@ -299,7 +307,8 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     workers = joblib.effective_n_jobs(n_jobs)
     blocks = _task_blocks(n1, n2, side, symmetric, workers,
                           None if out is None else OUT_BLOCK_SEQUENCES)
-    result = _output(kinds, (n1, n2), dtype, out)
+    whole = out is None and len(blocks) == 1  # one task's kernels are the result
+    result = None if whole else _output(kinds, (n1, n2), dtype, out)
 
     def block_args(rows, cols):
         """A task's data: its rows, and its columns unless it is a diagonal block."""
@@ -328,10 +337,13 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
                  for block in blocks)
         parts = _surviving(zip(blocks, parallel(tasks)))
     for (rows, cols), block in parts:
-        for kind in kinds:
-            result[kind][rows, cols] = block[kind]
-            if symmetric and rows != cols:
-                result[kind][cols, rows] = block[kind].T
+        if whole:
+            result = block
+        else:
+            for kind in kinds:
+                result[kind][rows, cols] = block[kind]
+                if symmetric and rows != cols:
+                    result[kind][cols, rows] = block[kind].T
         if bar is not None and workers != 1:
             bar.update(1)
     if bar is not None:
