@@ -8,7 +8,7 @@ sequences evaluates its kernel.
 
 from ._activations import Erf, Gelu, Identity, Relu, activation
 from ._attention import SelfAttention
-from ._base import Layer
+from ._base import Layer, hyperparameter, sublayers
 from ._compilation_cache import use_compilation_cache
 from ._compose import Residual, Serial, residual, serial
 from ._dense import Dense
@@ -22,5 +22,6 @@ use_compilation_cache()  # before JAX's first compilation reads the setting
 __all__ = [
     "Dense", "Erf", "Gelu", "GlobalAvgPool", "Identity", "KernelState", "Layer",
     "LayerNorm", "Relu", "Residual", "SelfAttention", "Serial",
-    "TRANSFORMER_DEFAULTS", "activation", "residual", "serial", "transformer",
+    "TRANSFORMER_DEFAULTS", "activation", "hyperparameter", "residual", "serial",
+    "sublayers", "transformer",
 ]

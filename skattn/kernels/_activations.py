@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from ._base import Layer
-from ._trig import asin
+from ._trig import asin, safe_sqrt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _cos_sin(q12, r1, r2):
     are taken once per token rather than once per pair of tokens.
     """
     cos = jnp.clip(q12 * r1 * r2, -1, 1)
-    return cos, jnp.sqrt(1 - cos * cos)
+    return cos, safe_sqrt(1 - cos * cos)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Relu(_Activation):
     def transform(self, q12, q1, q2):
         cos, sin = _cos_sin(q12, _rsqrt(q1), _rsqrt(q2))
         dot = 0.25 + asin(cos) / (2 * jnp.pi)
-        return sin * (jnp.sqrt(q1) * jnp.sqrt(q2)) / (2 * jnp.pi) + dot * q12, dot
+        return sin * (safe_sqrt(q1) * safe_sqrt(q2)) / (2 * jnp.pi) + dot * q12, dot
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,8 +26,8 @@ from typing import Optional
 import jax
 import jax.numpy as jnp
 
-from ._base import Layer
-from ._checks import check_nonnegative, check_option
+from ._base import Layer, hyperparameter
+from ._checks import check_option
 from ._state import with_bias
 
 MECHANISMS = ("softmax", "identity", "relu", "abs")
@@ -87,24 +87,22 @@ class SelfAttention(Layer):
 
     attention: str = "softmax"
     scaling: str = "linear"
-    qk_std: float = 1.0
-    ov_std: float = 1.0
-    b_std: float = 0.0
+    qk_std: float = hyperparameter(1.0)
+    ov_std: float = hyperparameter(1.0)
+    b_std: float = hyperparameter(0.0)
     positional: str = "none"
-    pos_std: float = 1.0
+    pos_std: float = hyperparameter(1.0)
     pos_decay: Optional[str] = None
-    pos_scale: float = 1.0
-    pos_p_norm: float = 2
+    pos_scale: float = hyperparameter(1.0, positive=True)
+    pos_p_norm: float = hyperparameter(2.0)
     val_pos_emb: bool = False
 
     def __post_init__(self):
+        super().__post_init__()
         check_option(self, "attention", MECHANISMS)
         check_option(self, "scaling", ("linear", "sqrt"))
         check_option(self, "positional", POSITIONAL)
         check_option(self, "pos_decay", DECAYS)
-        check_nonnegative(self, "qk_std", "ov_std", "b_std", "pos_std", "pos_p_norm")
-        if not self.pos_scale > 0:
-            raise ValueError(f"SelfAttention: pos_scale must be positive; got {self.pos_scale!r}.")
 
     def _mix(self, state):
         """The state with positional covariances mixed into the token kernels."""
@@ -163,11 +161,8 @@ class SelfAttention(Layer):
     def apply(self, state, side1, side2):
         self._check_tokens(state)
         if self.scaling == "linear":
-            out = self._linear(state, side1, side2)
-        else:
-            out = self._sqrt_identity(state)
-        # Padding entries are zero already, but for the bias.
-        return out.remasked() if self.b_std else out
+            return self._linear(state, side1, side2)
+        return self._sqrt_identity(state)
 
     def _linear(self, state, G1, G2):
         features = state.features
@@ -181,9 +176,9 @@ class SelfAttention(Layer):
                 features.weights + 2, self.b_std, state.mask1, state.mask2)
             return state.with_kernels(*state.gram(features), features)
         values = self._mix(state) if self.val_pos_emb else state
-        ov2, b2 = self.ov_std**2, self.b_std**2
-        nngp = ov2 * state.sandwich(G1, values.nngp, G2) + b2
-        ntk = ov2 * state.sandwich(G1, values.ntk, G2) + b2 + 2 * (nngp - b2)
+        ov2, bias = self.ov_std**2, state.constant(self.b_std**2)  # zero at padding
+        nngp = ov2 * state.sandwich(G1, values.nngp, G2) + bias
+        ntk = ov2 * state.sandwich(G1, values.ntk, G2) + bias + 2 * (nngp - bias)
         return state.with_kernels(nngp, ntk)
 
     def _sqrt_identity(self, state):
@@ -193,13 +188,13 @@ class SelfAttention(Layer):
         def inner(a, b):  # sum over token pairs, broadcast back
             return state.token_sum(a * b, keepdims=True)
 
-        s2, b2 = (self.qk_std * self.ov_std) ** 2, self.b_std**2
+        s2, bias = (self.qk_std * self.ov_std) ** 2, state.constant(self.b_std**2)
         dot12 = inner(mixed.nngp, own.nngp)
         if self.val_pos_emb or self.positional == "none":
             cross = 2 * inner(mixed.nngp, mixed.ntk)
         else:
             cross = inner(mixed.nngp, state.ntk) + inner(state.nngp, mixed.ntk)
         return state.with_kernels(
-            s2 * dot12 * mixed.nngp + b2,
-            s2 * (cross * mixed.nngp + dot12 * (mixed.ntk + 4 * mixed.nngp)) + b2,
+            s2 * dot12 * mixed.nngp + bias,
+            s2 * (cross * mixed.nngp + dot12 * (mixed.ntk + 4 * mixed.nngp)) + bias,
         )

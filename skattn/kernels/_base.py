@@ -1,16 +1,97 @@
-"""The layer base class: a pure map from one kernel state to the next."""
+"""The layer base class: a pure map from one kernel state to the next.
+
+Structure and values
+--------------------
+A layer is a frozen dataclass and, as in equinox, a JAX pytree whose fields
+are of two sorts:
+
+* *values*: the float hyperparameters, declared with :func:`hyperparameter`,
+  and the sub-layers of a composition, declared with :func:`sublayers`.  They
+  are the pytree's leaves (children), so ``jax.jit`` traces them and
+  ``jax.grad`` differentiates through them;
+* *structure*: every other field (strings, booleans, sizes).  It is the
+  pytree's static auxiliary data, part of the jit's cache key.
+
+So the engine compiles once per structure, token count, width and dtype: a new
+``qk_std`` reuses the compiled kernel.  Code inside :meth:`Layer.apply` must
+therefore use hyperparameters arithmetically (``b_std**2 * mask``), never in a
+Python branch (``if self.b_std:``); branches are on structure only.
+
+Values are checked at construction when they are concrete (numbers); a layer
+rebuilt from traced leaves (inside ``jit`` or ``grad``) is not checked again.
+"""
 
 import dataclasses
+import numbers
+
+import jax
+import numpy as np
+
+_KIND = "skattn_field"  # the dataclass field metadata key: "hyperparameter" or "sublayers"
+
+
+def hyperparameter(default, *, positive=False):
+    """A float field that the jit traces: a leaf of the layer's pytree.
+
+    Parameters
+    ----------
+    default : float
+    positive : bool, default=False
+        Whether the value must be positive (else non-negative); checked at
+        construction when the value is concrete.
+    """
+    return dataclasses.field(default=default,
+                             metadata={_KIND: "hyperparameter", "positive": positive})
+
+
+def sublayers(**kwargs):
+    """A field holding layers (a layer or a tuple of them): a subtree of the pytree."""
+    return dataclasses.field(metadata={_KIND: "sublayers"}, **kwargs)
+
+
+def _concrete(value):
+    """``float(value)``, or None when ``value`` is traced (inside jit or grad)."""
+    if isinstance(value, jax.Array):
+        try:
+            return float(value)
+        except jax.errors.ConcretizationTypeError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)) \
+            or np.ndim(value) != 0:
+        raise TypeError
+    return float(value)
+
+
+def _flatten(layer):
+    """``((key, value) of each leaf field), (names of the leaf fields, static fields)``."""
+    values, static = [], []
+    for field in dataclasses.fields(layer):
+        target = values if field.metadata.get(_KIND) else static
+        target.append((field.name, getattr(layer, field.name)))
+    children = [(jax.tree_util.GetAttrKey(name), value) for name, value in values]
+    return children, (tuple(name for name, _ in values), tuple(static))
+
+
+def _unflatten(cls, aux, leaves):
+    """Rebuild without ``__init__``: leaves may be tracers or JAX's placeholders."""
+    names, static = aux
+    layer = object.__new__(cls)
+    for name, value in (*zip(names, leaves), *static):
+        object.__setattr__(layer, name, value)
+    return layer
 
 
 @dataclasses.dataclass(frozen=True)
 class Layer:
     """A layer of an infinitely wide network, seen through its kernels.
 
-    Subclasses are frozen dataclasses of plain (hashable) configuration and
-    implement :meth:`apply`, and :meth:`side` if the map needs per-sequence
-    quantities.  Being hashable, a layer is a static argument of ``jax.jit``:
-    one compilation per architecture and input shape.
+    Subclasses are frozen dataclasses and implement :meth:`apply`, and
+    :meth:`side` if the map needs per-sequence quantities.  Float
+    hyperparameters are declared with :func:`hyperparameter`, nested layers
+    with :func:`sublayers`; the other fields are the structure and must be
+    hashable (see the module docstring).  Every subclass is registered as a
+    pytree; one that overrides ``__post_init__`` calls ``super().__post_init__()``
+    so that its hyperparameters are checked.
 
     The kernel between two sequences depends on each sequence's own kernel
     through per-sequence *side* quantities only (attention matrices, token
@@ -31,6 +112,28 @@ class Layer:
 
     #: Whether :meth:`apply` maps the state's features (else they are dropped).
     keeps_features = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        jax.tree_util.register_pytree_with_keys(
+            cls, _flatten, lambda aux, leaves: _unflatten(cls, aux, leaves))
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            if field.metadata.get(_KIND) != "hyperparameter":
+                continue
+            value = getattr(self, field.name)
+            try:
+                number = _concrete(value)
+            except (TypeError, ValueError):
+                number = np.nan
+            if number is None:
+                continue
+            positive = field.metadata["positive"]
+            if not (number > 0 if positive else number >= 0):
+                must = "be positive" if positive else "be a non-negative number"
+                raise ValueError(
+                    f"{type(self).__name__}: {field.name} must {must}; got {value!r}.")
 
     def side(self, own):
         """Per-sequence quantities :meth:`apply` needs, from the own-layout
@@ -88,6 +191,42 @@ class Layer:
 
         return evaluate(self, X1, X2, get=get, batch_size=batch_size, device=device,
                         progress=progress, n_jobs=n_jobs, out=out)
+
+    def vjp(self, cotangent, X1, X2=None, *, get="nngp", batch_size="auto", device=None):
+        """Gradient of ``sum(cotangent * K)`` with respect to the hyperparameters.
+
+        ``K`` is the kernel ``self(X1, X2, get=get)``; the gradient is computed
+        in reverse mode tile by tile (memory bounded by a tile, as for the
+        kernel), at about three times the cost of the kernel.
+
+        Parameters
+        ----------
+        cotangent : array-like of shape (n1, n2), or dict of them
+            The weight of each kernel entry; a dict ``{kind: array}`` when
+            ``get`` is a tuple.
+        X1, X2, get, batch_size, device
+            As for :meth:`__call__`.
+
+        Returns
+        -------
+        Layer
+            A pytree shaped like this layer whose hyperparameter leaves are the
+            partial derivatives (floats).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skattn.kernels import Dense, GlobalAvgPool, serial
+        >>> X = np.random.default_rng(0).normal(size=(3, 4, 2))
+        >>> k = serial(Dense(w_std=2.0), GlobalAvgPool(), Dense())
+        >>> grad = k.vjp(np.ones((3, 3)), X)  # d/dw_std of sum(K) = 2 sum(K) / w_std
+        >>> bool(np.isclose(grad.layers[0].w_std, k(X).sum()))
+        True
+        """
+        from ._gradient import kernel_vjp
+
+        return kernel_vjp(self, cotangent, X1, X2, get=get, batch_size=batch_size,
+                          device=device)
 
     def diag(self, X, *, get="nngp", device=None):
         """The diagonal of the kernel of ``X`` with itself, in ``O(n)`` work.

@@ -2,17 +2,18 @@
 
 import dataclasses
 
-from ._base import Layer
+from ._base import Layer, sublayers
 
 
 @dataclasses.dataclass(frozen=True)
 class Serial(Layer):
     """Layers applied one after the other (a fold of their kernel maps)."""
 
-    layers: tuple = ()
+    layers: tuple = sublayers(default=())
     keeps_features = True
 
     def __post_init__(self):
+        super().__post_init__()
         for layer in self.layers:
             if not isinstance(layer, Layer):
                 raise TypeError(f"serial() takes skattn.kernels layers; got {layer!r}.")
@@ -47,7 +48,7 @@ class Residual(Layer):
     """``h + f(h)``: the kernels of the two branches add (the branches are
     independent, so their covariances sum; neural-tangents ``FanInSum``)."""
 
-    branch: Layer = dataclasses.field(default_factory=Serial)
+    branch: Layer = sublayers(default_factory=Serial)
     keeps_features = True
 
     def side(self, own):

@@ -9,11 +9,13 @@ sequences.  Three levels cut the work on the ``n1 x n2`` sequence pairs:
   runs on one tile at a time (inside a ``lax.map``), so a tile's token-level
   kernels stay in the processor's cache and memory is bounded by the tile,
   whatever ``n1`` and ``n2``.
-* chunks: a few tiles per jitted call.  The layer is a static (hashable)
-  argument and shapes are rounded to powers of two, so there is one
-  compilation per architecture, token count, width and dtype, shared by every
-  caller.  Chunks are spread over ``jax.devices()`` (or pinned to ``device``, a
-  name such as "gpu:1" resolved where the work runs: see `resolve_device`).
+* chunks: a few tiles per jitted call.  The layer is a pytree argument whose
+  structure is static and whose float hyperparameters are traced (see
+  :mod:`._base`), and shapes are rounded to powers of two, so there is one
+  compilation per structure, token count, width and dtype, shared by every
+  caller and every value of the hyperparameters.  Chunks are spread over
+  ``jax.devices()`` (or pinned to ``device``, a name such as "gpu:1" resolved
+  where the work runs: see `resolve_device`).
 * tasks: rectangular blocks of the kernel dispatched through
   ``joblib.Parallel``, so ``n_jobs`` uses local processes and
   ``joblib.parallel_config(backend="dask")`` a Dask cluster.  A task carries
@@ -90,8 +92,15 @@ def _chunk_kernels(layer, kinds, x1, m1, s1, x2, m2, s2):
     return jax.lax.map(tile, (x1, m1, s1, x2, m2, s2))
 
 
-_jit_walk_chunk = jax.jit(_walk_chunk, static_argnums=0)
-_jit_chunk_kernels = jax.jit(_chunk_kernels, static_argnums=(0, 1))
+_jit_walk_chunk = jax.jit(_walk_chunk)
+_jit_chunk_kernels = jax.jit(_chunk_kernels, static_argnums=1)
+
+
+def traced(layer, dtype):
+    """``layer`` with its hyperparameters as arrays of ``dtype``: the argument the
+    jitted functions get, so that one compilation serves every value (a Python
+    int and a float, or float32 and float64 leaves, would each compile anew)."""
+    return jax.tree.map(lambda value: np.asarray(value, dtype), layer)
 
 
 def _take(tree, idx):
@@ -115,6 +124,7 @@ def walk_tiles(layer, values, mask, side, device=None):
     ``(tiles, side)`` arrays.
     """
     tiles, masks = _tiles(values, mask, side)
+    layer = traced(layer, tiles.dtype)
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(tiles)))
     parts = []
     with jax.enable_x64(tiles.dtype == np.float64):
@@ -211,6 +221,7 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
     per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
     kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
+    layer = traced(layer, v1.dtype)
     n1, n2 = len(v1), len(v2)
     # exactly (n1, n2): the caller gets this array itself, no n x n copy
     full = {k: np.empty((n1, n2), v1.dtype) for k in kinds}

@@ -2,8 +2,7 @@
 
 import dataclasses
 
-from ._base import Layer
-from ._checks import check_nonnegative
+from ._base import Layer, hyperparameter
 from ._state import with_bias
 
 
@@ -26,18 +25,14 @@ class Dense(Layer):
 
     keeps_features = True
 
-    w_std: float = 1.0
-    b_std: float = 0.0
-
-    def __post_init__(self):
-        check_nonnegative(self, "w_std", "b_std")
+    w_std: float = hyperparameter(1.0)
+    b_std: float = hyperparameter(0.0)
 
     def apply(self, state, side1, side2):
         w2, b2 = self.w_std**2, self.b_std**2
-        nngp = w2 * state.nngp + b2
+        nngp = w2 * state.nngp + state.constant(b2)
         features = state.features
         if features is not None:  # ntk' = nngp' + w2 ntk, column by column
             features = with_bias(self.w_std * features.left, self.w_std * features.right,
                                  1 + features.weights, self.b_std, state.mask1, state.mask2)
-        out = state.with_kernels(nngp, nngp + w2 * state.ntk, features)
-        return out.remasked() if self.b_std else out
+        return state.with_kernels(nngp, nngp + w2 * state.ntk, features)

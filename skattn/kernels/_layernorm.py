@@ -4,7 +4,7 @@ import dataclasses
 
 import jax.numpy as jnp
 
-from ._base import Layer
+from ._base import Layer, hyperparameter
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +28,7 @@ class LayerNorm(Layer):
 
     keeps_features = True
 
-    eps: float = 1e-12
+    eps: float = hyperparameter(1e-12)
 
     def side(self, own):
         """``1 / sqrt(eps + q)`` for every token."""

@@ -119,12 +119,12 @@ class KernelState(NamedTuple):
         m1, m2 = self.broadcast(self.mask1, self.mask2)
         return m1 * m2
 
-    def remasked(self):
-        """Zero every kernel entry that involves a padding token."""
-        if self.pooled:
-            return self
-        pair = self.pair_mask()  # features are zero at padding already
-        return self._replace(nngp=self.nngp * pair, ntk=self.ntk * pair)
+    def constant(self, value):
+        """``value`` between real tokens (everywhere once pooled), 0 at padding.
+
+        Adding it keeps the zeros at padding without a Python branch on
+        ``value`` (a traced hyperparameter, e.g. ``b_std**2``)."""
+        return value if self.pooled else value * self.pair_mask()
 
     def variances(self):
         """Per-token variances ``(n, L)`` (``(n,)`` once pooled); own layout only."""
@@ -155,12 +155,13 @@ class KernelState(NamedTuple):
 
 def with_bias(left, right, weights, bias, mask1, mask2):
     """``Features(left, right, weights)`` and a column ``bias * mask`` of NTK
-    weight 1: both kernels gain ``bias**2`` between real tokens."""
-    if bias:
-        left = jnp.concatenate([left, bias * mask1[..., None]], axis=-1)
-        right = jnp.concatenate([right, bias * mask2[..., None]], axis=-1)
-        weights = np.append(weights, 1.0)
-    return Features(left, right, np.asarray(weights, dtype=float))
+    weight 1: both kernels gain ``bias**2`` between real tokens.
+
+    The column is there whatever ``bias`` is (a traced value; 0 gives a zero
+    column), so the features' shape depends on the structure only."""
+    left = jnp.concatenate([left, bias * mask1[..., None].astype(left.dtype)], axis=-1)
+    right = jnp.concatenate([right, bias * mask2[..., None].astype(right.dtype)], axis=-1)
+    return Features(left, right, np.append(weights, 1.0).astype(float))
 
 
 def input_state(x1, mask1, x2=None, mask2=None):

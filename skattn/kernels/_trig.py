@@ -35,12 +35,26 @@ def _asin_small(x):
     return x * acc
 
 
+def safe_sqrt(x):
+    """``sqrt(x)`` for ``x >= 0``, whose derivative at 0 is 0 instead of infinite.
+
+    Where a square root reaches 0 in the kernels (a token against itself,
+    ``cos = 1``; a padding token, ``q = 0``), the infinite derivatives of the
+    separate terms cancel in the exact derivative (e.g. of the arc-cosine
+    kernel, ``d/dc [sqrt(1 - c**2) + c (pi/2 + asin c)] = pi/2 + asin c``) or
+    meet a zero cotangent; autodiff would give ``inf - inf`` or ``0 * inf``, NaN.
+    Setting both to 0 gives the limit.
+    """
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1)), 0)
+
+
 def asin(x):
     """``arcsin(x)`` for ``x`` in ``[-1, 1]`` (clipped), elementwise."""
     x = jnp.clip(x, -1, 1)
     a = jnp.abs(x)
     big = a > 0.5
-    y = jnp.where(big, jnp.sqrt(jnp.maximum(1 - a, 0) / 2), a)
+    y = jnp.where(big, safe_sqrt((1 - a) / 2), a)  # derivative 0 at |x| = 1, see safe_sqrt
     s = _asin_small(y)
     out = jnp.where(big, jnp.pi / 2 - 2 * s, s)
     return jnp.copysign(out, x)

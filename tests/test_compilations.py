@@ -1,0 +1,90 @@
+"""One compilation per network structure: float hyperparameters are traced."""
+
+import contextlib
+
+import jax
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from synthetic import padded_sequences
+from skattn import AttentionNNGPRegressor
+from skattn.kernels import Dense, SelfAttention, transformer
+
+COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+
+
+@contextlib.contextmanager
+def kernel_compilations():
+    """Names of the engine's functions XLA compiles inside the block."""
+    names = []
+
+    def listener(event, duration, **kwargs):
+        if event == COMPILE_EVENT and "chunk" in str(kwargs.get("fun_name", "")):
+            names.append(kwargs["fun_name"])
+
+    jax.clear_caches()
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield names
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = padded_sequences(rng, 18, 4, 2)
+    return X, np.nan_to_num(X).sum(axis=(1, 2))
+
+
+def test_grid_search_over_floats_compiles_the_kernel_once(data):
+    X, y = data
+    est = AttentionNNGPRegressor(n_blocks=1, b_std=0.0, alpha=1e-2)
+    compiled = {}
+    for size, grid in [(1, {"qk_std": [1.0]}),
+                       (9, {"qk_std": [0.5, 1.0, 2.0], "w_std": [0.5, 1.0, 1.5]})]:
+        with kernel_compilations() as names:
+            GridSearchCV(est, grid, cv=3).fit(X, y)
+        compiled[size] = sorted(names)
+    # an own pass and a pair pass for the folds' tiles and for the refit's (larger)
+    assert compiled[9] == compiled[1]
+    assert compiled[9] == sorted(["jit(_walk_chunk)", "jit(_chunk_kernels)"] * 2)
+    with kernel_compilations() as names:  # b_std=0 and b_std>0: one structure
+        est.fit(X, y).predict(X)
+        est.set_params(b_std=0.3, qk_std=2.0).fit(X, y).predict(X)
+    assert sorted(names) == ["jit(_chunk_kernels)", "jit(_walk_chunk)"]
+
+
+def test_new_structure_compiles_again(data):
+    X, _ = data
+    with kernel_compilations() as names:
+        transformer(n_blocks=1)(X)
+        transformer(n_blocks=1, qk_std=3.0, pos_std=0.2, w_std=2)(X)
+    assert len(names) == 2
+    with kernel_compilations() as names:
+        transformer(n_blocks=1)(X)
+        transformer(n_blocks=1, attention="relu")(X)
+    assert len(names) == 4
+
+
+def test_hyperparameters_are_leaves_and_structure_is_static():
+    layer = SelfAttention(attention="relu", qk_std=2.0, pos_scale=3.0)
+    leaves, treedef = jax.tree.flatten(layer)
+    assert leaves == [2.0, 1.0, 0.0, 1.0, 3.0, 2.0]  # qk, ov, b, pos_std, pos_scale, p_norm
+    assert jax.tree.unflatten(treedef, leaves) == layer
+    twin = jax.tree.flatten(SelfAttention(attention="relu", qk_std=5.0))[1]
+    assert twin == treedef
+    assert jax.tree.flatten(SelfAttention(attention="abs"))[1] != treedef
+
+
+def test_traced_values_are_not_checked_but_concrete_ones_are():
+    with pytest.raises(ValueError, match="Dense: w_std must be a non-negative number"):
+        Dense(w_std=-1.0)
+    with pytest.raises(ValueError, match="b_std must be a non-negative number"):
+        Dense(b_std=np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="pos_scale must be positive"):
+        SelfAttention(pos_scale=jax.numpy.asarray(0.0))
+    # a layer built from a traced value (as the marginal likelihood's gradient does)
+    grad = jax.grad(lambda w: Dense(w_std=w).w_std ** 2)(3.0)
+    assert grad == 6.0
