@@ -21,6 +21,7 @@ from ._inputs import as_float, as_sequences, reject_ragged
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
+from .kernels._compute import PRECISIONS
 from .networks import monte_carlo_kernel
 from .networks._monte_carlo import seed_of
 
@@ -29,8 +30,9 @@ _NONNEGATIVE = Interval(Real, 0, None, closed="left")
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
 
 
-def compute_kernels(layer, X1, X2, kinds, diagonal, options, monte_carlo=None):
-    """``layer``'s kernels (the function ``memory`` caches; ``options`` are not in the key).
+def compute_kernels(layer, X1, X2, kinds, diagonal, precision, options, monte_carlo=None):
+    """``layer``'s kernels (the function ``memory`` caches; ``options`` are not in the
+    key: they change how the kernels are computed, not what they are).
 
     With ``diagonal=True`` only the diagonal of ``X1``'s own kernel is wanted:
     the sequence-by-itself pass (:meth:`Layer.diag`), ``O(n1)`` work.
@@ -40,8 +42,8 @@ def compute_kernels(layer, X1, X2, kinds, diagonal, options, monte_carlo=None):
     if monte_carlo is not None:
         return monte_carlo_kernel(layer, X1, X2, get=kinds, diagonal=diagonal, **monte_carlo)
     if not diagonal:
-        return layer(X1, X2, get=kinds, **options)
-    return layer.diag(X1, get=kinds, device=options["device"])
+        return layer(X1, X2, get=kinds, precision=precision, **options)
+    return layer.diag(X1, get=kinds, device=options["device"], precision=precision)
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -90,6 +92,7 @@ class _AttentionBase(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "device": [None, str],  # a name: a jax.Device cannot be cloned or pickled
+        "precision": [StrOptions(set(PRECISIONS))],
         "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
     }
@@ -101,7 +104,7 @@ class _AttentionBase(BaseEstimator):
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         dtype="float64", architecture=None, kernel_method="exact", width=64, n_heads=1,
         n_samples=64, random_state=None, batch_size="auto", n_jobs=None, device=None,
-        memory=None, verbose=False,
+        precision="highest", memory=None, verbose=False,
     ):
         self.n_blocks = n_blocks
         self.attention = attention
@@ -131,6 +134,8 @@ class _AttentionBase(BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.precision = precision
+        self.precision = precision
         self.memory = memory
         self.verbose = verbose
 
@@ -167,8 +172,8 @@ class _AttentionBase(BaseEstimator):
             seed = getattr(self, "kernel_seed_", None) if seed is None else seed
             monte_carlo = dict(width=self.width, n_heads=self.n_heads, n_samples=self.n_samples,
                                random_state=seed_of(self.random_state) if seed is None else seed)
-        kernels = compute(self._architecture(), X1, X2, tuple(kinds), diagonal, options,
-                          monte_carlo)
+        kernels = compute(self._architecture(), X1, X2, tuple(kinds), diagonal, self.precision,
+                          options, monte_carlo)
         for kind, K in kernels.items():
             self._check_finite(kind, K, X1, X2, names)
         return kernels

@@ -227,8 +227,9 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
-        memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
-        near 2**18 token pairs.
+        memory grows as ``batch_size**2 * n_tokens**2``. "auto" chooses it for
+        the device: a tile near 2**18 token pairs on a CPU, 2**28 on a GPU or
+        TPU, within half the device's memory.
     n_jobs : int or None, default=None
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
@@ -238,6 +239,11 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         (the second GPU), resolved when the kernel is computed so that the
         estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
+    precision : {"highest", "high", "default"}, default="highest"
+        Precision of the kernels' matrix products. "default" is the platform's
+        fastest: on recent NVIDIA GPUs TF32, about 15% faster, with float32
+        kernels up to 2e-4 relative from float64 instead of 5e-6. No
+        difference on a CPU.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
         hash of the data, so that a grid search over ``alpha`` (or ``t``)
@@ -397,8 +403,9 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
-        memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
-        near 2**18 token pairs.
+        memory grows as ``batch_size**2 * n_tokens**2``. "auto" chooses it for
+        the device: a tile near 2**18 token pairs on a CPU, 2**28 on a GPU or
+        TPU, within half the device's memory.
     n_jobs : int or None, default=None
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
@@ -408,6 +415,11 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         (the second GPU), resolved when the kernel is computed so that the
         estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
+    precision : {"highest", "high", "default"}, default="highest"
+        Precision of the kernels' matrix products. "default" is the platform's
+        fastest: on recent NVIDIA GPUs TF32, about 15% faster, with float32
+        kernels up to 2e-4 relative from float64 instead of 5e-6. No
+        difference on a CPU.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
         hash of the data, so that a grid search over ``alpha`` (or ``t``)
@@ -469,7 +481,7 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6, t=None,
         dtype="float64", random_state=None, architecture=None, kernel_method="exact",
         width=64, n_heads=1, n_samples=64, batch_size="auto", n_jobs=None, device=None,
-        memory=None, verbose=False,
+        precision="highest", memory=None, verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -479,6 +491,6 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
-            memory=memory, verbose=verbose,
+            precision=precision, memory=memory, verbose=verbose,
         )
         self.t = t

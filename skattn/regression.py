@@ -240,8 +240,9 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
-        memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
-        near 2**18 token pairs.
+        memory grows as ``batch_size**2 * n_tokens**2``. "auto" chooses it for
+        the device: a tile near 2**18 token pairs on a CPU, 2**28 on a GPU or
+        TPU, within half the device's memory.
     n_jobs : int or None, default=None
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
@@ -251,6 +252,11 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         (the second GPU), resolved when the kernel is computed so that the
         estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
+    precision : {"highest", "high", "default"}, default="highest"
+        Precision of the kernels' matrix products. "default" is the platform's
+        fastest: on recent NVIDIA GPUs TF32, about 15% faster, with float32
+        kernels up to 2e-4 relative from float64 instead of 5e-6. No
+        difference on a CPU.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
         hash of the data, so that a grid search over ``alpha`` (or ``t``)
@@ -304,7 +310,8 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         normalize_y=False, dtype="float64", random_state=None, architecture=None,
         kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",
-        n_jobs=None, device=None, memory=None, verbose=False,
+        n_jobs=None, device=None, precision="highest", memory=None,
+        verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -314,6 +321,7 @@ class AttentionNNGPRegressor(_AttentionRegressor):
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
+            precision=precision,
             memory=memory, verbose=verbose,
         )
         self.normalize_y = normalize_y
@@ -459,8 +467,9 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         ``kernel_method="monte_carlo"``; ignored otherwise.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
-        memory grows as ``batch_size**2 * n_tokens**2``. "auto" keeps a tile
-        near 2**18 token pairs.
+        memory grows as ``batch_size**2 * n_tokens**2``. "auto" chooses it for
+        the device: a tile near 2**18 token pairs on a CPU, 2**28 on a GPU or
+        TPU, within half the device's memory.
     n_jobs : int or None, default=None
         Processes computing kernel blocks through :class:`joblib.Parallel`.
         None computes in this process, unless a ``joblib.parallel_config``
@@ -470,6 +479,11 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         (the second GPU), resolved when the kernel is computed so that the
         estimator can be cloned and pickled. None spreads it over all of
         ``jax.devices()``.
+    precision : {"highest", "high", "default"}, default="highest"
+        Precision of the kernels' matrix products. "default" is the platform's
+        fastest: on recent NVIDIA GPUs TF32, about 15% faster, with float32
+        kernels up to 2e-4 relative from float64 instead of 5e-6. No
+        difference on a CPU.
     memory : str, joblib.Memory or None, default=None
         Cache the kernel matrices, keyed by the architecture, the dtype and a
         hash of the data, so that a grid search over ``alpha`` (or ``t``)
@@ -531,7 +545,8 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
         normalize_y=False, t=None, dtype="float64", random_state=None,
         architecture=None, kernel_method="exact", width=64, n_heads=1, n_samples=64,
-        batch_size="auto", n_jobs=None, device=None, memory=None, verbose=False,
+        batch_size="auto", n_jobs=None, device=None, precision="highest",
+        memory=None, verbose=False,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -541,6 +556,7 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
             w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
+            precision=precision,
             memory=memory, verbose=verbose,
         )
         self.normalize_y = normalize_y

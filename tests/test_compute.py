@@ -11,7 +11,8 @@ import pytest
 
 from synthetic import padded_sequences
 from skattn.kernels import transformer
-from skattn.kernels._compute import auto_batch_size, tile_pairs
+from skattn.kernels._compute import tile_pairs
+from skattn.kernels._tiling import auto_batch_size
 from skattn.kernels._trig import reference_error
 
 KERNEL = transformer(n_blocks=1, positional="sum", pos_decay="exp")
@@ -48,7 +49,9 @@ def test_tiled_equals_whole(data, whole, batch_size):
 
 def test_mirrored_train_kernel_equals_the_cross_kernel(data):
     X, _ = data
-    np.testing.assert_allclose(KERNEL(X, batch_size=2), KERNEL(X, X, batch_size=2), rtol=1e-12)
+    # square tiles against flat ones: the same pairs, in another operation order
+    np.testing.assert_allclose(KERNEL(X, batch_size=2), KERNEL(X, X, batch_size=2),
+                               rtol=ROUNDING)
 
 
 def test_symmetric_mode_computes_each_unordered_tile_pair_once():
@@ -61,6 +64,13 @@ def test_auto_batch_size_bounds_the_tile():
     assert auto_batch_size(10_000, 64) == 8
     assert auto_batch_size(5, 4) == 8  # no larger than the next power of two of n
     assert auto_batch_size(10_000, 4096) == 1
+
+
+def test_precision_is_checked(data):
+    with pytest.raises(ValueError, match="precision must be one of 'highest'"):
+        KERNEL(data[0], precision="fast")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        KERNEL.diag(data[0], precision="tf32")
 
 
 def test_pinned_device(data, whole):

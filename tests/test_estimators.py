@@ -57,7 +57,8 @@ def test_parameters_are_the_transformer_ones_plus_the_model_ones(cls):
     assert {k: params[k] for k in TRANSFORMER_DEFAULTS} == TRANSFORMER_DEFAULTS
     extra = {k: v for k, v in params.items() if k not in TRANSFORMER_DEFAULTS}
     expected = dict(alpha=1e-6, dtype="float64", architecture=None, batch_size="auto",
-                    n_jobs=None, device=None, memory=None, verbose=False,
+                    n_jobs=None, device=None, precision="highest", memory=None,
+                    verbose=False,
                     kernel_method="exact", width=64, n_heads=1, n_samples=64,
                     random_state=None)
     if cls in REGRESSORS:

@@ -65,6 +65,13 @@ def test_cache_key_includes_architecture_and_dtype(data, tmp_path, evaluations):
     assert len(evaluations) == 3  # the last fit repeats the first
 
 
+def test_cache_key_includes_precision(data, tmp_path, evaluations):
+    X, y = data
+    for precision in ["highest", "default", "highest"]:
+        AttentionNNGPRegressor(n_blocks=1, precision=precision, memory=str(tmp_path)).fit(X, y)
+    assert len(evaluations) == 2
+
+
 def test_options_that_do_not_change_the_kernel_share_the_cache(data, tmp_path, evaluations):
     X, y = data
     for batch_size in ["auto", 3]:

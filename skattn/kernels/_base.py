@@ -155,7 +155,7 @@ class Layer:
         return self.apply(own, side, side), side
 
     def __call__(self, X1, X2=None, *, get="nngp", batch_size="auto",
-                 device=None, progress=None, n_jobs=None, out=None):
+                 device=None, progress=None, n_jobs=None, out=None, precision="highest"):
         """Evaluate the kernel between two batches of padded sequences.
 
         Parameters
@@ -182,6 +182,11 @@ class Layer:
         out : str, path, dict or None, default=None
             Write the kernel into a ``.npy`` memory map at this path (a dict
             ``{kind: path}`` when ``get`` is a tuple) and return the map.
+        precision : {"highest", "high", "default"}, default="highest"
+            Precision of the matrix products (``jax.default_matmul_precision``).
+            "default" is the platform's fastest: TF32 on recent NVIDIA GPUs,
+            about 15% faster there, with float32 kernels up to 2e-4 relative
+            from float64 instead of 5e-6.  The same on a CPU.
 
         Returns
         -------
@@ -190,7 +195,7 @@ class Layer:
         from ._compute import evaluate
 
         return evaluate(self, X1, X2, get=get, batch_size=batch_size, device=device,
-                        progress=progress, n_jobs=n_jobs, out=out)
+                        progress=progress, n_jobs=n_jobs, out=out, precision=precision)
 
     def vjp(self, cotangent, X1, X2=None, *, get="nngp", batch_size="auto", device=None):
         """Gradient of ``sum(cotangent * K)`` with respect to the hyperparameters.
@@ -228,7 +233,7 @@ class Layer:
         return kernel_vjp(self, cotangent, X1, X2, get=get, batch_size=batch_size,
                           device=device)
 
-    def diag(self, X, *, get="nngp", device=None):
+    def diag(self, X, *, get="nngp", device=None, precision="highest"):
         """The diagonal of the kernel of ``X`` with itself, in ``O(n)`` work.
 
         Equal to ``np.diag(k(X, get=get))`` without the pairs: only the
@@ -242,6 +247,8 @@ class Layer:
             Which kernel(s) to return; a tuple gives a dict.
         device : str, jax.Device or None, default=None
             The device to compute on ("cpu", "gpu:1", ...); None is JAX's default.
+        precision : {"highest", "high", "default"}, default="highest"
+            Precision of the matrix products, as in :meth:`__call__`.
 
         Returns
         -------
@@ -249,4 +256,4 @@ class Layer:
         """
         from ._compute import evaluate_diag
 
-        return evaluate_diag(self, X, get=get, device=device)
+        return evaluate_diag(self, X, get=get, device=device, precision=precision)

@@ -5,7 +5,9 @@ sequence with itself and keeps the per-sequence sides, ``O(n)`` work, which
 also gives the kernel's diagonal; then the pairs, reading the sides of both
 sequences.  Three levels cut the work on the ``n1 x n2`` sequence pairs:
 
-* tiles: square groups of ``batch_size`` sequences a side.  The whole network
+* tiles: groups of ``batch_size`` sequences a side (square for a train-train
+  kernel; flat, of the same area, for a cross kernel with few rows: see
+  :mod:`._tiling`, which also holds the automatic size).  The whole network
   runs on one tile at a time (inside a ``lax.map``), so a tile's token-level
   kernels stay in the processor's cache and memory is bounded by the tile,
   whatever ``n1`` and ``n2``.
@@ -23,11 +25,15 @@ sequences.  Three levels cut the work on the ``n1 x n2`` sequence pairs:
   compiles once and reuses.  With one worker everything is one in-process task.
 
 A train-train kernel (``X2=None``) computes each unordered pair of tiles or
-blocks once and mirrors it.
+blocks once and mirrors it.  The matrix products run at the ``precision`` of
+:func:`jax.default_matmul_precision` ("highest" unless the caller asks for
+speed: on GPUs JAX's default is TF32, 1e-4 relative error in float32).
 """
 
 import collections
+import functools
 import math
+import os
 
 import jax
 import joblib
@@ -37,11 +43,12 @@ from joblib.externals.loky.process_executor import TerminatedWorkerError
 from .._inputs import as_sequences
 from ._devices import resolve_device
 from ._state import input_state
+from ._tiling import power_of_two_at_least, resolve_batch_size, tile_shape
 
 KINDS = ("nngp", "ntk")
-#: Token pairs per tile: 2**18 keeps a tile's kernels (~1 MiB each in float32)
-#: in cache.
-TILE_TOKEN_PAIRS = 2**18
+#: Matrix-product precisions (``jax.default_matmul_precision``): full float32,
+#: bfloat16 x3 (GPU/TPU), and the platform's fastest (TF32 on recent GPUs).
+PRECISIONS = ("highest", "high", "default")
 #: Tiles per jitted call (a multiple of it is computed: small keeps the waste small).
 TILES_PER_CHUNK = 8
 #: Chunks dispatched ahead of the one being collected, per device.
@@ -103,6 +110,37 @@ def traced(layer, dtype):
     return jax.tree.map(lambda value: np.asarray(value, dtype), layer)
 
 
+@functools.lru_cache(maxsize=64)
+def side_entries(layer, length, width, dtype):
+    """Entries of one sequence's sides under ``layer`` (traced, not computed)."""
+    x = jax.ShapeDtypeStruct((1, 1, length, width), dtype)
+    m = jax.ShapeDtypeStruct((1, 1, length), bool)
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        sides, _ = jax.eval_shape(lambda x, m: _walk_chunk(layer, x, m), x, m)
+    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(sides))
+
+
+def chunk_memory(layer, kinds, shape, length, width, dtype, precision="highest"):
+    """Bytes XLA assigns to one jitted chunk of tiles of ``shape`` sequences of
+    ``length`` tokens (its arguments and its temporaries), from its compiled
+    memory analysis; nothing is computed or allocated."""
+    per_chunk = TILES_PER_CHUNK
+
+    def inputs(side):
+        x = jax.ShapeDtypeStruct((per_chunk, side, length, width), dtype)
+        m = jax.ShapeDtypeStruct((per_chunk, side, length), bool)
+        sides, _ = jax.eval_shape(lambda x, m: _walk_chunk(layer, x, m), x, m)
+        return x, m, sides
+
+    with jax.enable_x64(np.dtype(dtype) == np.float64), jax.default_matmul_precision(precision):
+        x1, m1, s1 = inputs(shape[0])
+        x2, m2, s2 = inputs(shape[1])
+        kinds = tuple(k for k in KINDS if k in kinds)
+        compiled = _jit_chunk_kernels.lower(layer, kinds, x1, m1, s1, x2, m2, s2).compile()
+    analysis = compiled.memory_analysis()
+    return analysis.argument_size_in_bytes + analysis.temp_size_in_bytes
+
+
 def _take(tree, idx):
     return jax.tree.map(lambda a: a[idx], tree)
 
@@ -115,7 +153,7 @@ def _chunks(count, per_chunk):
         yield np.array(idx + [idx[0]] * (per_chunk - len(idx))), len(idx)
 
 
-def walk_tiles(layer, values, mask, side, device=None):
+def walk_tiles(layer, values, mask, side, device=None, precision="highest"):
     """Cut validated sequences into tiles of ``side`` and run the own pass.
 
     Returns ``(tiles, masks, sides, diagonal)``, on the host: the tiles as
@@ -125,25 +163,15 @@ def walk_tiles(layer, values, mask, side, device=None):
     """
     tiles, masks = _tiles(values, mask, side)
     layer = traced(layer, tiles.dtype)
-    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(tiles)))
+    per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(tiles)))
     parts = []
-    with jax.enable_x64(tiles.dtype == np.float64):
+    with jax.enable_x64(tiles.dtype == np.float64), jax.default_matmul_precision(precision):
         for idx, used in _chunks(len(tiles), per_chunk):
             args = jax.device_put((tiles[idx], masks[idx]), device)
             part = jax.tree.map(np.asarray, _jit_walk_chunk(layer, *args))
             parts.append(_take(part, slice(0, used)))
     sides, diagonal = jax.tree.map(lambda *a: np.concatenate(a), *parts)
     return tiles, masks, sides, diagonal
-
-
-def _power_of_two_at_least(n):
-    return 1 << max(0, math.ceil(math.log2(n)))
-
-
-def auto_batch_size(n, length):
-    """Sequences per tile side: ``TILE_TOKEN_PAIRS`` token pairs, at most ``n``."""
-    side = max(1, math.isqrt(TILE_TOKEN_PAIRS) // length)
-    return min(side, _power_of_two_at_least(n))
 
 
 def _pad_tokens(values, mask, length):
@@ -193,33 +221,26 @@ def tile_pairs(count1, count2, symmetric):
             if not (symmetric and b < a)]
 
 
-def _side(batch_size, n, length):
-    if batch_size == "auto":
-        return auto_batch_size(n, length)
-    if isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) \
-            and batch_size > 0:
-        return int(batch_size)
-    raise ValueError(f"batch_size must be a positive integer or 'auto'; got {batch_size!r}.")
-
-
-def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
+def kernel_block(layer, v1, m1, v2, m2, kinds, shape, device=None, tick=None,
+                 precision="highest"):
     """Kernels between two validated batches; ``v2 is None`` means ``v1`` with itself.
 
     This is one task: it runs in the caller's process or on a joblib/Dask
-    worker.  Returns ``{kind: (n1, n2) array}``; ``tick(k)`` reports ``k`` tiles
-    done.
+    worker, in tiles of ``shape = (side1, side2)`` sequences.  Returns
+    ``{kind: (n1, n2) array}``; ``tick(k)`` reports ``k`` tiles done.
     """
     symmetric = v2 is None
     if symmetric:
         v2, m2 = v1, m1
     device = resolve_device(device)  # here: in the process that computes
+    side1, side2 = shape
     devices = [device] if device is not None else jax.devices()
-    t1, tm1, s1, _ = walk_tiles(layer, v1, m1, side, devices[0])
+    t1, tm1, s1, _ = walk_tiles(layer, v1, m1, side1, devices[0], precision)
     t2, tm2, s2 = t1, tm1, s1
     if not symmetric:
-        t2, tm2, s2, _ = walk_tiles(layer, v2, m2, side, devices[0])
+        t2, tm2, s2, _ = walk_tiles(layer, v2, m2, side2, devices[0], precision)
     pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
-    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
+    per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(pairs)))
     kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
     layer = traced(layer, v1.dtype)
     n1, n2 = len(v1), len(v2)
@@ -230,8 +251,8 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
         for kind, values in zip(kinds, result):
             K = full[kind]
             for (a, b), tile in zip(chunk, np.asarray(values)):
-                rows = slice(a * side, min((a + 1) * side, n1))
-                cols = slice(b * side, min((b + 1) * side, n2))
+                rows = slice(a * side1, min((a + 1) * side1, n1))
+                cols = slice(b * side2, min((b + 1) * side2, n2))
                 tile = tile[:rows.stop - rows.start, :cols.stop - cols.start]
                 if symmetric and a == b:
                     K[rows, cols] = (tile + tile.T) / 2  # exactly symmetric
@@ -243,7 +264,7 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
             tick(len(chunk))
 
     in_flight = collections.deque()  # a few chunks ahead per device, no more
-    with jax.enable_x64(v1.dtype == np.float64):
+    with jax.enable_x64(v1.dtype == np.float64), jax.default_matmul_precision(precision):
         for number, (idx, used) in enumerate(_chunks(len(pairs), per_chunk)):
             a, b = pairs[idx, 0], pairs[idx, 1]
             args = (t1[a], tm1[a], _take(s1, a), t2[b], tm2[b], _take(s2, b))
@@ -256,21 +277,27 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, side, device=None, tick=None):
     return full
 
 
-def _task_blocks(n1, n2, side, symmetric, workers, max_size=None):
-    """Row and column ranges of the tasks, each a multiple of ``side`` sequences.
+def _task_blocks(n1, n2, shape, symmetric, workers, max_size=None):
+    """Row and column ranges of the tasks, multiples of the tile ``shape``'s sides.
 
     One worker gets the whole matrix in one task, several get about
     ``TASKS_PER_WORKER`` tasks each; ``max_size`` caps a task's side (so that a
     kernel written to a memory map is never whole in memory).
     """
-    tiles = -(-max(n1, n2) // side)
     per_side = 1 if workers == 1 else math.ceil(
         math.sqrt(TASKS_PER_WORKER * workers * (2 if symmetric else 1)))
-    size = side * max(1, -(-tiles // per_side))
-    if max_size is not None:
-        size = min(size, side * max(1, max_size // side))
-    count1, count2 = -(-n1 // size), -(-n2 // size)
-    return [(slice(a * size, min((a + 1) * size, n1)), slice(b * size, min((b + 1) * size, n2)))
+
+    def size(n, side):
+        tiles = -(-n // side)
+        size = side * max(1, -(-tiles // per_side))
+        if max_size is not None:
+            size = min(size, side * max(1, max_size // side))
+        return size
+
+    size1, size2 = size(n1, shape[0]), size(n2, shape[1])
+    count1, count2 = -(-n1 // size1), -(-n2 // size2)
+    return [(slice(a * size1, min((a + 1) * size1, n1)),
+             slice(b * size2, min((b + 1) * size2, n2)))
             for a, b in tile_pairs(count1, count2, symmetric)]
 
 
@@ -296,27 +323,56 @@ def _output(kinds, shape, dtype, out):
             for k in kinds}
 
 
-def evaluate_diag(layer, X, *, get="nngp", device=None):
+def _in_worker(*args, **kwargs):
+    """:func:`kernel_block` in a worker process.
+
+    A worker that is the first to use JAX on a GPU would otherwise take 75% of
+    its memory (XLA's preallocation), so that a second worker, or the caller,
+    fails for lack of memory: workers allocate as they go instead, unless the
+    user set ``XLA_PYTHON_CLIENT_PREALLOCATE`` (read when JAX first starts
+    its backend in the process, which is here).
+    """
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    return kernel_block(*args, **kwargs)
+
+
+def _check_precision(precision):
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; "
+                         f"got {precision!r}.")
+
+
+def evaluate_diag(layer, X, *, get="nngp", device=None, precision="highest"):
     """The diagonal of ``layer``'s kernel of ``X``: see :meth:`Layer.diag`."""
     kinds = _parse_get(get)
+    _check_precision(precision)
     v, m, _, _, _ = prepare(X)
-    side = auto_batch_size(len(v), v.shape[1])
-    *_, diagonal = walk_tiles(layer, v, m, side, resolve_device(device))
+    device = resolve_device(device)
+    side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype,
+                              device if device is not None else jax.devices()[0],
+                              side_entries=side_entries(layer, *v.shape[1:], v.dtype))
+    *_, diagonal = walk_tiles(layer, v, m, side, device, precision)
     result = {kind: diagonal[kind].reshape(-1)[:len(v)] for kind in kinds}
     return result[kinds[0]] if isinstance(get, str) else result
 
 
 def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
-             progress=None, n_jobs=None, out=None):
+             progress=None, n_jobs=None, out=None, precision="highest"):
     """Kernels of ``layer`` between ``X1`` and ``X2``: see :meth:`Layer.__call__`."""
     kinds = _parse_get(get)
+    _check_precision(precision)
     v1, m1, v2, m2, dtype = prepare(X1, X2)
     symmetric = v2 is None
     n1 = len(v1)
     n2 = n1 if symmetric else len(v2)
-    side = _side(batch_size, max(n1, n2), v1.shape[1])
     workers = joblib.effective_n_jobs(n_jobs)
-    blocks = _task_blocks(n1, n2, side, symmetric, workers,
+    # from n2 alone, so that a prediction's tiles do not depend on its batch (n1)
+    here = resolve_device(device)  # the device kind decides the tile; workers get the name
+    side = resolve_batch_size(batch_size, n2, v1.shape[1], dtype,
+                              here if here is not None else jax.devices()[0], workers,
+                              side_entries(layer, *v1.shape[1:], dtype))
+    shape = tile_shape(n2, side, symmetric)
+    blocks = _task_blocks(n1, n2, shape, symmetric, workers,
                           None if out is None else OUT_BLOCK_SEQUENCES)
     whole = out is None and len(blocks) == 1  # one task's kernels are the result
     result = None if whole else _output(kinds, (n1, n2), dtype, out)
@@ -328,7 +384,7 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
         other = (v1, m1) if symmetric else (v2, m2)
         return v1[rows], m1[rows], other[0][cols], other[1][cols]
 
-    n_tiles = len(tile_pairs(-(-n1 // side), -(-n2 // side), symmetric))
+    n_tiles = len(tile_pairs(-(-n1 // shape[0]), -(-n2 // shape[1]), symmetric))
     if progress is None:
         progress = n_tiles >= PROGRESS_FROM_TILES
     bar = None
@@ -340,11 +396,13 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
 
     if workers == 1:  # in this process, one block in memory at a time
         tick = bar.update if bar is not None else None
-        parts = ((block, kernel_block(layer, *block_args(*block), kinds, side, device, tick))
+        parts = ((block, kernel_block(layer, *block_args(*block), kinds, shape, device, tick,
+                                      precision))
                  for block in blocks)
     else:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        tasks = (joblib.delayed(kernel_block)(layer, *block_args(*block), kinds, side, device)
+        tasks = (joblib.delayed(_in_worker)(layer, *block_args(*block), kinds, shape, device,
+                                            precision=precision)
                  for block in blocks)
         parts = _surviving(zip(blocks, parallel(tasks)))
     for (rows, cols), block in parts:

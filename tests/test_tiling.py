@@ -1,0 +1,96 @@
+"""The automatic tile size: a pure function of platform, memory, tokens, sequences, dtype."""
+
+import numpy as np
+import pytest
+
+from skattn.kernels import transformer
+from skattn.kernels._compute import chunk_memory, side_entries
+from skattn.kernels._tiling import (auto_batch_size, memory_budget, resolve_batch_size,
+                                    tile_bytes, tile_shape)
+
+GiB = 2**30
+#: bytes_limit of an H200 (141 GiB) with JAX's 75% preallocation.
+H200 = int(0.75 * 141 * GiB)
+LENGTHS = [2**k for k in range(0, 11)]  # 1 to 1024 tokens
+
+
+def test_cpu_keeps_the_cache_sized_rule():
+    # today's rule: isqrt(2**18) // L sequences a side, at most n's next power of two
+    for length in LENGTHS + [3, 48, 100]:
+        want = max(1, 512 // length)
+        assert auto_batch_size(10**6, length) == want
+        assert auto_batch_size(10**6, length, memory=24 * GiB) == want
+    assert auto_batch_size(5, 4) == 8
+
+
+def test_gpu_tiles_are_the_best_measured_on_an_h200():
+    # H200, float32: best 256-512 sequences a side at L=32, 128 at L=128
+    assert auto_batch_size(4000, 32, platform="gpu", memory=H200) in (256, 512)
+    assert auto_batch_size(2000, 128, platform="gpu", memory=H200) == 128
+    assert auto_batch_size(4000, 32, platform="cuda", memory=H200, itemsize=8) in (256, 512)
+    assert auto_batch_size(3, 32, platform="gpu", memory=H200) == 4  # no larger than needed
+
+
+@pytest.mark.parametrize("platform", ["cpu", "gpu", "tpu"])
+@pytest.mark.parametrize("memory", [2 * GiB, 16 * GiB, 80 * GiB])
+@pytest.mark.parametrize("itemsize", [4, 8])
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_tile_never_exceeds_the_memory_budget(platform, memory, itemsize, workers):
+    budget = memory_budget(memory, workers)
+    sides = []
+    for length in LENGTHS:
+        side = auto_batch_size(10**6, length, platform=platform, memory=memory,
+                               itemsize=itemsize, workers=workers)
+        fits = tile_bytes(side, side, length, itemsize) <= budget
+        # one pair of sequences is the floor: below 4 GiB a process, 1024 tokens
+        # in float64 need more than half of it
+        assert fits or (side == 1 and budget < 2 * GiB), (length, side)
+        sides.append(side)
+    assert sides == sorted(sides, reverse=True)  # longer sequences, smaller tiles
+
+
+def test_less_memory_smaller_tiles():
+    sides = [auto_batch_size(10**6, 128, platform="gpu", memory=m * GiB) for m in (1, 4, 16, 64)]
+    assert sides == sorted(sides) and sides[0] < sides[-1]
+
+
+@pytest.mark.parametrize("n2, side, want", [
+    (2000, 16, (4, 64)), (30, 16, (8, 32)), (1, 16, (16, 1)), (2000, 1, (1, 1)),
+    (2000, 2, (1, 4)),
+    (10**5, 512, (128, 2048)),
+])
+def test_cross_kernels_get_flat_tiles_of_the_same_area(n2, side, want):
+    assert tile_shape(n2, side, symmetric=False) == want
+    assert want[0] * want[1] <= side * side
+    assert tile_shape(n2, side, symmetric=True) == (side, side)
+
+
+class _Device:
+    platform = "cpu"
+
+    def memory_stats(self):
+        return None
+
+
+def test_batch_size_is_checked():
+    assert resolve_batch_size(7, 100, 32, np.float32, _Device()) == 7
+    assert resolve_batch_size("auto", 10**6, 32, np.float32, _Device()) == 16
+    for bad in [0, -1, 2.5, True, "big"]:
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            resolve_batch_size(bad, 100, 32, np.float32, _Device())
+
+
+@pytest.mark.parametrize("layer", [
+    transformer(n_blocks=2, positional="sum"),
+    transformer(n_blocks=4, layer_norm="pre", attention="relu"),
+], ids=["benchmark", "deep-pre-ln"])
+def test_the_estimate_bounds_what_xla_assigns_to_a_tile(layer):
+    # compiled, not run: XLA's buffer assignment for the tile the rule picks on
+    # a 2 GiB GPU, up to 1024 tokens
+    for length in [32, 1024]:
+        entries = side_entries(layer, length, 16, np.float32)
+        side = auto_batch_size(10**6, length, platform="gpu", memory=2 * GiB,
+                               side_entries=entries)
+        assigned = chunk_memory(layer, ("nngp", "ntk"), (side, side), length, 16, np.float32)
+        assert assigned <= tile_bytes(side, side, length, 4, entries), (length, side)
+        assert assigned <= memory_budget(2 * GiB)
