@@ -323,7 +323,7 @@ def _output(kinds, shape, dtype, out):
             for k in kinds}
 
 
-def _in_worker(*args, **kwargs):
+def kernel_block_in_worker(*args, **kwargs):
     """:func:`kernel_block` in a worker process.
 
     A worker that is the first to use JAX on a GPU would otherwise take 75% of
@@ -401,8 +401,8 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
                  for block in blocks)
     else:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        tasks = (joblib.delayed(_in_worker)(layer, *block_args(*block), kinds, shape, device,
-                                            precision=precision)
+        tasks = (joblib.delayed(kernel_block_in_worker)(
+                     layer, *block_args(*block), kinds, shape, device, precision=precision)
                  for block in blocks)
         parts = _surviving(zip(blocks, parallel(tasks)))
     for (rows, cols), block in parts:
