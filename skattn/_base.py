@@ -102,8 +102,8 @@ class _AttentionBase(BaseEstimator):
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
-        dtype="float64", architecture=None, kernel_method="exact", width=64, n_heads=1,
-        n_samples=64, random_state=None, batch_size="auto", n_jobs=None, device=None,
+        dtype="float64", random_state=None, architecture=None, kernel_method="exact",
+        width=64, n_heads=1, n_samples=64, batch_size="auto", n_jobs=None, device=None,
         precision="highest", memory=None, verbose=False,
     ):
         self.n_blocks = n_blocks

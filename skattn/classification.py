@@ -222,9 +222,17 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         which have no closed form. Its error falls as ``1/sqrt(n_samples)``
         and its bias as ``1/width``; it costs ``n_samples`` forward passes per
         sequence (and as many gradients for the NTK).
-    width, n_heads, n_samples : int, default=64, 1, 64
-        Channels, attention heads and number of the sampled networks of
-        ``kernel_method="monte_carlo"``; ignored otherwise.
+    width : int, default=64
+        Channels of every layer of the networks ``kernel_method="monte_carlo"``
+        samples; the estimate's bias falls as ``1/width``. Ignored by
+        ``kernel_method="exact"``.
+    n_heads : int, default=1
+        Attention heads of the networks ``kernel_method="monte_carlo"``
+        samples. Ignored by ``kernel_method="exact"``.
+    n_samples : int, default=64
+        Number of sampled networks ``kernel_method="monte_carlo"`` averages;
+        the estimate's error falls as ``1/sqrt(n_samples)``. Ignored by
+        ``kernel_method="exact"``.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" chooses it for
@@ -398,9 +406,17 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         which have no closed form. Its error falls as ``1/sqrt(n_samples)``
         and its bias as ``1/width``; it costs ``n_samples`` forward passes per
         sequence (and as many gradients for the NTK).
-    width, n_heads, n_samples : int, default=64, 1, 64
-        Channels, attention heads and number of the sampled networks of
-        ``kernel_method="monte_carlo"``; ignored otherwise.
+    width : int, default=64
+        Channels of every layer of the networks ``kernel_method="monte_carlo"``
+        samples; the estimate's bias falls as ``1/width``. Ignored by
+        ``kernel_method="exact"``.
+    n_heads : int, default=1
+        Attention heads of the networks ``kernel_method="monte_carlo"``
+        samples. Ignored by ``kernel_method="exact"``.
+    n_samples : int, default=64
+        Number of sampled networks ``kernel_method="monte_carlo"`` averages;
+        the estimate's error falls as ``1/sqrt(n_samples)``. Ignored by
+        ``kernel_method="exact"``.
     batch_size : int or "auto", default="auto"
         Sequences a side of the tiles the kernel computation is cut into;
         memory grows as ``batch_size**2 * n_tokens**2``. "auto" chooses it for

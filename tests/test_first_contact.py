@@ -14,7 +14,7 @@ from skattn import (AttentionNNGPClassifier, AttentionNNGPRegressor, AttentionNT
 ESTIMATORS = [AttentionNNGPRegressor, AttentionNTKRegressor, AttentionNNGPClassifier,
               AttentionNTKClassifier]
 #: Parameters documented differently where the models differ; all others read the same.
-MODEL_SPECIFIC = {"alpha", "t"}
+MODEL_SPECIFIC = {"alpha", "t", "random_state"}
 
 
 def ragged(rng, n):
