@@ -31,9 +31,10 @@ whose kernel :func:`._compute.kernel_block` symmetrises).
 import jax
 import numpy as np
 
-from ._compute import (KINDS, TILES_PER_CHUNK, _chunks, _parse_get, _power_of_two_at_least,
-                       _side, _take, _walk_tile, prepare, tile_pairs, traced, walk_tiles)
+from ._compute import (KINDS, TILES_PER_CHUNK, _chunks, _parse_get, _take, _walk_tile, prepare,
+                       side_entries, tile_pairs, traced, walk_tiles)
 from ._devices import resolve_device
+from ._tiling import power_of_two_at_least, resolve_batch_size
 from ._state import input_state
 
 
@@ -68,7 +69,7 @@ _jit_chunk_walk_vjp = jax.jit(_chunk_walk_vjp)
 
 def _walk_vjp(layer, tiles, masks, dsides, device):
     """Sum over tiles of the own pass's layer cotangent, given the sides' cotangents."""
-    per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(tiles)))
+    per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(tiles)))
     total = None
     for idx, used in _chunks(len(tiles), per_chunk):
         ds = _take(dsides, idx)
@@ -104,8 +105,9 @@ def kernel_vjp(layer, cotangent, X1, X2=None, *, get="nngp", batch_size="auto",
         if np.shape(weights[kind]) != (len(v1), len(v2)):
             raise ValueError(f"cotangent of {kind!r} must have shape {(len(v1), len(v2))}; "
                              f"got {np.shape(weights[kind])}.")
-    side = _side(batch_size, max(len(v1), len(v2)), v1.shape[1])
     device = resolve_device(device) or jax.devices()[0]
+    side = resolve_batch_size(batch_size, max(len(v1), len(v2)), v1.shape[1], dtype, device,
+                              side_entries=side_entries(layer, *v1.shape[1:], dtype))
     kinds = tuple(k for k in KINDS if k in kinds)
     with jax.enable_x64(dtype == np.float64):
         layer = traced(layer, dtype)
@@ -122,7 +124,7 @@ def kernel_vjp(layer, cotangent, X1, X2=None, *, get="nngp", batch_size="auto",
                 for a in range(len(t1)):
                     w[kind][a, a] /= 2
         pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
-        per_chunk = min(TILES_PER_CHUNK, _power_of_two_at_least(len(pairs)))
+        per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(pairs)))
         ds1 = jax.tree.map(np.zeros_like, s1)
         ds2 = ds1 if symmetric else jax.tree.map(np.zeros_like, s2)
         total = None
