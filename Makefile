@@ -28,3 +28,6 @@ figures: install
 	$(PY) examples/uncertainty_regression.py --out docs/figures
 	$(PY) examples/scaling.py --out docs/figures
 	$(PY) examples/imdb_sentiment.py --demo --out docs/figures
+	$(PY) examples/finite_width_convergence.py --out docs/figures
+	$(PY) examples/finite_training.py --out docs/figures
+	$(PY) examples/sqrt_softmax_monte_carlo.py --out docs/figures

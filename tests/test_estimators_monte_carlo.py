@@ -12,10 +12,14 @@ from sklearn.base import clone
 
 from synthetic import padded_sequences
 from skattn import AttentionNNGPRegressor, AttentionNTKClassifier, AttentionNTKRegressor
+from skattn.kernels import Dense, GlobalAvgPool, SelfAttention, serial
 from skattn.networks import monte_carlo_kernel
 
-#: Small sampled networks in float32: one compilation shared by the tests.
-MC = dict(n_blocks=1, scaling="sqrt", kernel_method="monte_carlo", width=8, n_heads=2,
+#: Small sampled networks in float32, 1/sqrt(d) softmax attention: compilations
+#: shared by the tests.
+ARCHITECTURE = serial(Dense(), SelfAttention(scaling="sqrt", positional="sum"),
+                      GlobalAvgPool(), Dense())
+MC = dict(architecture=ARCHITECTURE, kernel_method="monte_carlo", width=8, n_heads=2,
           n_samples=4, dtype="float32")
 
 
@@ -35,7 +39,7 @@ def test_sqrt_softmax_predictions_are_those_of_the_seeded_networks(data):
     other = AttentionNTKRegressor(**MC, random_state=4).fit(X, y)
     assert not np.allclose(other.predict(X_test), reg.predict(X_test))
     # the prediction is the Monte Carlo NTK of those networks times the dual coefficients
-    K = monte_carlo_kernel(reg._architecture(), X_test, X, width=8, n_heads=2, n_samples=4,
+    K = monte_carlo_kernel(ARCHITECTURE, X_test, X, width=8, n_heads=2, n_samples=4,
                            random_state=3, get="ntk")
     assert_allclose(reg.predict(X_test), K @ reg.dual_coef_[:, 0], rtol=1e-4, atol=1e-6)
 
@@ -54,7 +58,7 @@ def test_unseeded_fit_keeps_its_networks_for_predict(data):
 def test_persistence_and_clone_keep_the_kernels(data):
     X, X_test, y = data
     labels = np.where(y > 0, "up", "down")
-    clf = AttentionNTKClassifier(**{**MC, "attention": "relu"}, random_state=0).fit(X, labels)
+    clf = AttentionNTKClassifier(**MC, random_state=0).fit(X, labels)
     buffer = io.BytesIO()
     joblib.dump(clf, buffer)
     buffer.seek(0)

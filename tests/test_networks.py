@@ -30,8 +30,7 @@ def head(*layers):
 #: inputs, and raw tokens of 2 features would give embeddings of 2 channels.
 NETWORKS = {
     "dense-relu": head(Dense(w_std=1.5, b_std=0.5), Relu()),
-    "erf": head(Dense(), Erf()),
-    "gelu": head(Dense(b_std=0.2), Gelu()),
+    "erf-gelu": head(Dense(), Erf(), Dense(b_std=0.2), Gelu()),
     "identity-layernorm-residual": head(Dense(), residual(Dense(), Relu(), Dense()),
                                         LayerNorm(), Identity()),
     "softmax": head(SelfAttention(qk_std=1.5)),
@@ -47,7 +46,7 @@ NETWORKS = {
     "sqrt-identity-sum-exp": head(Dense(), SelfAttention(
         attention="identity", scaling="sqrt", positional="sum", pos_decay="exp",
         qk_std=0.8)),
-    "transformer-post": transformer(n_blocks=1, positional="sum", b_std=0.1),
+    "transformer-post": transformer(n_blocks=1, positional="sum", b_std=0.1, mlp=False),
     "transformer-pre-gelu": transformer(n_blocks=1, layer_norm="pre", activation="gelu",
                                         attention="relu", qk_std=0.5),
 }
@@ -84,22 +83,20 @@ def test_error_shrinks_with_samples_and_width(X):
                                     samples_per_call=16)
         return {k: (np.abs(mc[k] - exact[k]).mean(), se[k].mean()) for k in mc}
 
-    few, many, wide = error(16, 16), error(16, 256), error(512, 16)
+    few, many, wide = error(16, 16), error(16, 128), error(256, 16)
     for kind in ("nngp", "ntk"):
         assert many[kind][0] < few[kind][0] and many[kind][1] < 0.5 * few[kind][1], kind
-    assert wide["ntk"][0] < few["ntk"][0] and wide["ntk"][1] < 0.25 * few["ntk"][1]
+    assert wide["ntk"][0] < few["ntk"][0] and wide["ntk"][1] < 0.5 * few["ntk"][1]
 
 
 def test_same_seed_same_kernel_whatever_the_batching(X, monkeypatch):
     kwargs = dict(width=8, n_samples=7, get=("nngp", "ntk"))
     a = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=7, **kwargs)
-    b = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=3, **kwargs)
     monkeypatch.setattr("skattn.networks._monte_carlo.GRADIENT_ELEMENTS", 300)  # blocks of one sequence
-    c = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=3, **kwargs)
-    d = monte_carlo_kernel(SMALL, X, random_state=4, samples_per_call=7, **kwargs)
+    b = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=3, **kwargs)
+    d = monte_carlo_kernel(SMALL, X, random_state=4, samples_per_call=3, **kwargs)
     for kind in a:
         assert_allclose(b[kind], a[kind], rtol=1e-10)
-        assert_allclose(c[kind], a[kind], rtol=1e-10)
         assert not np.allclose(d[kind], a[kind])
         assert np.linalg.eigvalsh(a[kind]).min() > -1e-10  # an average of Gram matrices
 
@@ -107,8 +104,8 @@ def test_same_seed_same_kernel_whatever_the_batching(X, monkeypatch):
 def test_separate_calls_use_the_same_networks(X):
     """Cross kernels and diagonals computed apart are blocks of one joint
     estimate: what an estimator's fit and predict rely on."""
-    layer = head(Dense(), SelfAttention(positional="sum"))
-    kwargs = dict(width=8, n_heads=2, n_samples=5, random_state=0, get=("nngp", "ntk"))
+    kwargs = dict(width=8, n_samples=5, random_state=0, get=("nngp", "ntk"))
+    layer = SMALL
     joint = monte_carlo_kernel(layer, X, **kwargs)
     cross = monte_carlo_kernel(layer, X[:1], X[1:], **kwargs)
     diag = monte_carlo_kernel(layer, X, diagonal=True, **kwargs)
@@ -122,7 +119,7 @@ def test_sqrt_softmax_with_zero_logits_is_uniform_attention(X):
     attention averages the tokens: the exact ``scaling="linear"`` kernel."""
     exact = head(Dense(), SelfAttention(qk_std=0.0))(X, get=("nngp", "ntk"))
     layer = head(Dense(), SelfAttention(qk_std=0.0, scaling="sqrt"))
-    mc, se = monte_carlo_kernel(layer, X.astype(np.float32), width=WIDTH, n_samples=SAMPLES,
+    mc, se = monte_carlo_kernel(layer, X.astype(np.float32), width=32, n_samples=SAMPLES,
                                 random_state=0, get=("nngp", "ntk"), return_stderr=True)
     for kind in exact:
         assert np.all(np.abs(mc[kind] - exact[kind]) <= 4 * se[kind]), kind
@@ -137,13 +134,14 @@ def test_network_shapes_weights_and_padding(X):
     assert attention["pos"].shape == (4, 2)
     separate = finite(SelfAttention(scaling="sqrt"), width=8, head_width=5).init(key, X)
     assert separate["k"].shape == separate["q"].shape == (1, 2, 5)
-    out = np.asarray(tied.apply(params, X))
+    apply = jax.jit(tied.apply)  # one compilation, not one per operation
+    out = np.asarray(apply(params, X))
     assert out.shape == (3, 3) and np.all(np.isfinite(out))
     # a sequence's output ignores padding: cut to its length, with the same embeddings
-    alone = np.asarray(tied.apply(params, X[1:2, :2]))
+    alone = np.asarray(apply(params, X[1:2, :2]))
     assert_allclose(alone[0], out[1], rtol=1e-5, atol=1e-6)
     tokens = finite(serial(Dense(b_std=1.0)), width=4, out_width=4)
-    token_out = np.asarray(tokens.apply(tokens.init(key, X), X))
+    token_out = np.asarray(jax.jit(tokens.apply)(tokens.init(key, X), X))
     assert token_out.shape == (3, 4, 4) and np.all(token_out[1, 2:] == 0)
 
 
