@@ -23,6 +23,9 @@ CASES = {
     "uncertainty_regression.py": ([], "uncertainty_regression.png", ["matplotlib"]),
     "scaling.py": ([], "scaling.png", ["matplotlib"]),
     "imdb_sentiment.py": (["--demo"], "imdb_sentiment_demo.png", ["matplotlib"]),
+    "finite_width_convergence.py": ([], "finite_width_convergence.png", ["matplotlib", "aeon"]),
+    "finite_training.py": ([], "finite_training.png", ["matplotlib", "aeon"]),
+    "sqrt_softmax_monte_carlo.py": ([], "sqrt_softmax_monte_carlo.png", ["matplotlib", "aeon"]),
 }
 
 

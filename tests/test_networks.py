@@ -4,7 +4,7 @@ analytic kernels (no neural-tangents involved)."""
 import jax
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose
 
 from synthetic import padded_sequences
 from skattn.kernels import (Dense, Erf, Gelu, GlobalAvgPool, Identity, Layer, LayerNorm,

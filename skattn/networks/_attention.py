@@ -56,7 +56,7 @@ class FiniteSelfAttention(FiniteLayer):
         return self.layer.scaling == "linear"
 
     def init(self, key, spec, out_width=None):
-        a, (n, length, d) = self.layer, spec.shape
+        a, (_, length, d) = self.layer, spec.shape
         heads, hw = self.sizes.n_heads, self.sizes.head_width
         out = out_width or self.sizes.width
         n_query = 2 * d if a.positional == "concat" else d

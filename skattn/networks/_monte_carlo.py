@@ -19,7 +19,6 @@ import math
 import numbers
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 from sklearn.utils import check_random_state
