@@ -109,6 +109,9 @@ def main(argv=None):
     for (label, (accuracy, _)), style in zip(exact.items(), ["-", ":"]):
         right.axhline(accuracy, color="gray", ls=style, label=label)
     right.set_xscale("log")
+    for ax in (left, right):  # ticks at the sample counts, plainly labelled
+        ax.set_xticks(counts, [str(c) for c in counts])
+        ax.minorticks_off()
     right.set_xlabel("n_samples (sampled networks)")
     right.set_ylabel("test accuracy")
     right.set_title(f"ItalyPowerDemand, AttentionNNGPClassifier ({len(y_test)} test days)",
