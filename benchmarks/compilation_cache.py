@@ -58,7 +58,10 @@ def measure(args, workload, n_jobs, cache):
     command = [sys.executable, __file__, "--child", workload, "--n-jobs", str(n_jobs),
                "--n-train", str(args.n_train), "--qk-std", *map(str, args.qk_std)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    run = subprocess.run(command, env=env, capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{run.stderr[-3000:]}")
+    out = run.stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(out.strip().splitlines()[-1])
     result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
