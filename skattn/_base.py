@@ -81,6 +81,8 @@ class _AttentionBase(BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "w_std": [_NONNEGATIVE],
         "b_std": [_NONNEGATIVE],
+        "filter_size": [Interval(Integral, 1, None, closed="left")],
+        "pool": [Interval(Integral, 1, None, closed="left")],
         "alpha": [_NONNEGATIVE],
         "dtype": [StrOptions({"float32", "float64"})],
         "architecture": [None, Layer],
@@ -101,10 +103,10 @@ class _AttentionBase(BaseEstimator):
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
-        mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
-        dtype="float64", random_state=None, architecture=None, kernel_method="exact",
-        width=64, n_heads=1, n_samples=64, batch_size="auto", n_jobs=None, device=None,
-        precision="highest", memory=None, verbose=False,
+        mlp=True, activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
+        alpha=1e-6, dtype="float64", random_state=None, architecture=None,
+        kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",
+        n_jobs=None, device=None, precision="highest", memory=None, verbose=False,
     ):
         self.n_blocks = n_blocks
         self.attention = attention
@@ -123,6 +125,8 @@ class _AttentionBase(BaseEstimator):
         self.activation = activation
         self.w_std = w_std
         self.b_std = b_std
+        self.filter_size = filter_size
+        self.pool = pool
         self.alpha = alpha
         self.dtype = dtype
         self.architecture = architecture

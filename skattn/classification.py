@@ -199,6 +199,15 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     b_std : float, default=0.0
         Bias scale of every Dense layer and of the attention output: adds
         ``b_std**2`` to the kernels.
+    filter_size : int, default=1
+        Tokens the embedding spans: with ``filter_size > 1`` the embedding is a
+        convolution (:class:`skattn.kernels.Conv1D`, ``padding="same"``) that
+        embeds each token with its neighbours; 1 is a Dense embedding.
+    pool : int, default=1
+        Average-pooling factor between the embedding and the blocks
+        (:class:`skattn.kernels.AvgPool1D`, ``padding="same"``): the blocks see
+        ``ceil(n_tokens / pool)`` tokens, and each attention layer after the
+        first costs about ``pool**3`` times less. For long sequences.
     alpha : float, default=1e-6
         Added to the diagonal of the train kernel (absolute, as in
         :class:`sklearn.gaussian_process.GaussianProcessRegressor`): the
@@ -213,7 +222,7 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
-        ``n_blocks`` to ``b_std``, which are then ignored.
+        ``n_blocks`` to ``pool``, which are then ignored.
     kernel_method : {"exact", "monte_carlo"}, default="exact"
         "exact" computes the analytic kernels. "monte_carlo" estimates them
         by averaging ``n_samples`` sampled networks of finite width
@@ -381,6 +390,15 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     b_std : float, default=0.0
         Bias scale of every Dense layer and of the attention output: adds
         ``b_std**2`` to the kernels.
+    filter_size : int, default=1
+        Tokens the embedding spans: with ``filter_size > 1`` the embedding is a
+        convolution (:class:`skattn.kernels.Conv1D`, ``padding="same"``) that
+        embeds each token with its neighbours; 1 is a Dense embedding.
+    pool : int, default=1
+        Average-pooling factor between the embedding and the blocks
+        (:class:`skattn.kernels.AvgPool1D`, ``padding="same"``): the blocks see
+        ``ceil(n_tokens / pool)`` tokens, and each attention layer after the
+        first costs about ``pool**3`` times less. For long sequences.
     alpha : float, default=1e-6
         Added to the diagonal of the train NTK (absolute): a ridge that also
         keeps it positive definite.
@@ -397,7 +415,7 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
-        ``n_blocks`` to ``b_std``, which are then ignored.
+        ``n_blocks`` to ``pool``, which are then ignored.
     kernel_method : {"exact", "monte_carlo"}, default="exact"
         "exact" computes the analytic kernels. "monte_carlo" estimates them
         by averaging ``n_samples`` sampled networks of finite width
@@ -494,7 +512,8 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
-        mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6, t=None,
+        mlp=True, activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
+        alpha=1e-6, t=None,
         dtype="float64", random_state=None, architecture=None, kernel_method="exact",
         width=64, n_heads=1, n_samples=64, batch_size="auto", n_jobs=None, device=None,
         precision="highest", memory=None, verbose=False,
@@ -504,7 +523,8 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
             ov_std=ov_std, positional=positional, pos_std=pos_std, pos_decay=pos_decay,
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
-            w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
+            w_std=w_std, b_std=b_std, filter_size=filter_size, pool=pool, alpha=alpha,
+            dtype=dtype, architecture=architecture,
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
             precision=precision, memory=memory, verbose=verbose,

@@ -209,6 +209,15 @@ class AttentionNNGPRegressor(_AttentionRegressor):
     b_std : float, default=0.0
         Bias scale of every Dense layer and of the attention output: adds
         ``b_std**2`` to the kernels.
+    filter_size : int, default=1
+        Tokens the embedding spans: with ``filter_size > 1`` the embedding is a
+        convolution (:class:`skattn.kernels.Conv1D`, ``padding="same"``) that
+        embeds each token with its neighbours; 1 is a Dense embedding.
+    pool : int, default=1
+        Average-pooling factor between the embedding and the blocks
+        (:class:`skattn.kernels.AvgPool1D`, ``padding="same"``): the blocks see
+        ``ceil(n_tokens / pool)`` tokens, and each attention layer after the
+        first costs about ``pool**3`` times less. For long sequences.
     alpha : float, default=1e-6
         Added to the diagonal of the train kernel (absolute, as in
         :class:`sklearn.gaussian_process.GaussianProcessRegressor`): the
@@ -226,7 +235,7 @@ class AttentionNNGPRegressor(_AttentionRegressor):
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
-        ``n_blocks`` to ``b_std``, which are then ignored.
+        ``n_blocks`` to ``pool``, which are then ignored.
     kernel_method : {"exact", "monte_carlo"}, default="exact"
         "exact" computes the analytic kernels. "monte_carlo" estimates them
         by averaging ``n_samples`` sampled networks of finite width
@@ -315,7 +324,8 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
-        mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
+        mlp=True, activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
+        alpha=1e-6,
         normalize_y=False, dtype="float64", random_state=None, architecture=None,
         kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",
         n_jobs=None, device=None, precision="highest", memory=None,
@@ -326,7 +336,8 @@ class AttentionNNGPRegressor(_AttentionRegressor):
             ov_std=ov_std, positional=positional, pos_std=pos_std, pos_decay=pos_decay,
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
-            w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
+            w_std=w_std, b_std=b_std, filter_size=filter_size, pool=pool, alpha=alpha,
+            dtype=dtype, architecture=architecture,
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
             precision=precision,
@@ -441,6 +452,15 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
     b_std : float, default=0.0
         Bias scale of every Dense layer and of the attention output: adds
         ``b_std**2`` to the kernels.
+    filter_size : int, default=1
+        Tokens the embedding spans: with ``filter_size > 1`` the embedding is a
+        convolution (:class:`skattn.kernels.Conv1D`, ``padding="same"``) that
+        embeds each token with its neighbours; 1 is a Dense embedding.
+    pool : int, default=1
+        Average-pooling factor between the embedding and the blocks
+        (:class:`skattn.kernels.AvgPool1D`, ``padding="same"``): the blocks see
+        ``ceil(n_tokens / pool)`` tokens, and each attention layer after the
+        first costs about ``pool**3`` times less. For long sequences.
     alpha : float, default=1e-6
         Added to the diagonal of the train NTK (absolute): a ridge that also
         keeps it positive definite.
@@ -461,7 +481,7 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
-        ``n_blocks`` to ``b_std``, which are then ignored.
+        ``n_blocks`` to ``pool``, which are then ignored.
     kernel_method : {"exact", "monte_carlo"}, default="exact"
         "exact" computes the analytic kernels. "monte_carlo" estimates them
         by averaging ``n_samples`` sampled networks of finite width
@@ -558,7 +578,8 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
         ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
         pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
-        mlp=True, activation="relu", w_std=1.0, b_std=0.0, alpha=1e-6,
+        mlp=True, activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
+        alpha=1e-6,
         normalize_y=False, t=None, dtype="float64", random_state=None,
         architecture=None, kernel_method="exact", width=64, n_heads=1, n_samples=64,
         batch_size="auto", n_jobs=None, device=None, precision="highest",
@@ -569,7 +590,8 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
             ov_std=ov_std, positional=positional, pos_std=pos_std, pos_decay=pos_decay,
             pos_scale=pos_scale, pos_p_norm=pos_p_norm, val_pos_emb=val_pos_emb,
             layer_norm=layer_norm, residual=residual, mlp=mlp, activation=activation,
-            w_std=w_std, b_std=b_std, alpha=alpha, dtype=dtype, architecture=architecture,
+            w_std=w_std, b_std=b_std, filter_size=filter_size, pool=pool, alpha=alpha,
+            dtype=dtype, architecture=architecture,
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
             precision=precision,

@@ -7,6 +7,8 @@ kernels and the `predict.gradient_descent_mse_ensemble` posteriors on small
 seeded inputs, and writes them as float64 arrays to
 
     tests/data/nt_reference.npz          kernels (one entry per named case)
+    tests/data/nt_layers_reference.npz   kernels of networks of single layers
+                                         (convolution, pooling, the paper's IMDb net)
     tests/data/nt_predict_reference.npz  GP / NTK posterior means and covariances
 
 so that CI can compare skattn against neural-tangents without installing it.
@@ -29,6 +31,9 @@ nt_reference.npz: key ``cases`` lists the case names; per case ``C``:
     ``C/x2``      (n2, L, d) float64, absent for cases that test ``X2=None``;
     ``C/nngp``, ``C/ntk``  (n1, n2) float64 (n2 = n1 when ``C/x2`` is absent),
                   from ``kernel_fn(x1, x2, ("nngp", "ntk"), mask_constant=nan)``.
+
+nt_layers_reference.npz: as nt_reference.npz, with ``C/spec`` (JSON of a layer
+spec, see `LAYER_CASES`) in place of ``C/params``.
 
 nt_predict_reference.npz: key ``cases``; per case ``C``: ``C/params``,
 ``C/x_train`` (n_train, L, d), ``C/y_train`` (n_train, k), ``C/x_test``
@@ -81,9 +86,48 @@ DEFAULTS = dict(
     activation="relu",
     w_std=1.0,
     b_std=0.0,
+    filter_size=1,
+    pool=1,
 )
 
 SENTINEL = -1e8  # finite mask constant for predict.* (it compares with `!=`)
+
+
+ACTIVATIONS = {
+    "relu": stax.Relu,
+    "erf": stax.Erf,
+    "gelu": stax.Gelu,
+    "identity": stax.Identity,
+}
+
+#: skattn's SelfAttention parameters and their defaults (the layer specs' "attention").
+ATTENTION_DEFAULTS = {k: DEFAULTS[k] for k in (
+    "attention", "scaling", "qk_std", "ov_std", "positional", "pos_std", "pos_decay",
+    "pos_scale", "pos_p_norm", "val_pos_emb")}
+
+
+def attention(p):
+    """skattn's ``SelfAttention(**p)`` (its ``b_std`` included) as a stax layer."""
+    p = {**ATTENTION_DEFAULTS, "b_std": 0.0, **p}
+    pos_scale = p["pos_scale"]
+    decay = {
+        None: None,
+        "exp": lambda d: jnp.exp(-d / pos_scale),
+        "inverse": lambda d: 1 / (1 + d / pos_scale),
+    }[p["pos_decay"]]
+    return stax.GlobalSelfAttention(
+        n_chan_out=1, n_chan_key=1, n_chan_val=1, n_heads=1,
+        linear_scaling=(p["scaling"] == "linear"),
+        attention_mechanism=p["attention"].upper(),
+        W_query_std=p["qk_std"], W_key_std=1.0,
+        W_value_std=p["ov_std"], W_out_std=1.0,
+        b_std=p["b_std"],
+        pos_emb_type=p["positional"].upper(),
+        W_pos_emb_std=p["pos_std"],
+        pos_emb_p_norm=p["pos_p_norm"],
+        pos_emb_decay_fn=decay,
+        val_pos_emb=p["val_pos_emb"],
+    )
 
 
 def build(params):
@@ -97,33 +141,10 @@ def build(params):
     def dense():
         return stax.Dense(1, W_std=p["w_std"], b_std=p["b_std"])
 
-    pos_scale = p["pos_scale"]
-    decay = {
-        None: None,
-        "exp": lambda d: jnp.exp(-d / pos_scale),
-        "inverse": lambda d: 1 / (1 + d / pos_scale),
-    }[p["pos_decay"]]
-    act = {
-        "relu": stax.Relu,
-        "erf": stax.Erf,
-        "gelu": stax.Gelu,
-        "identity": stax.Identity,
-    }[p["activation"]]
+    act = ACTIVATIONS[p["activation"]]
 
     def attn():
-        return stax.GlobalSelfAttention(
-            n_chan_out=1, n_chan_key=1, n_chan_val=1, n_heads=1,
-            linear_scaling=(p["scaling"] == "linear"),
-            attention_mechanism=p["attention"].upper(),
-            W_query_std=p["qk_std"], W_key_std=1.0,
-            W_value_std=p["ov_std"], W_out_std=1.0,
-            b_std=p["b_std"],
-            pos_emb_type=p["positional"].upper(),
-            W_pos_emb_std=p["pos_std"],
-            pos_emb_p_norm=p["pos_p_norm"],
-            pos_emb_decay_fn=decay,
-            val_pos_emb=p["val_pos_emb"],
-        )
+        return attention(p)
 
     def mlp():
         return stax.serial(dense(), act(), dense())
@@ -141,7 +162,13 @@ def build(params):
             raise ValueError(ln)
         return f
 
-    layers = [dense()]
+    if p["filter_size"] == 1:
+        layers = [dense()]
+    else:
+        layers = [stax.Conv(1, (p["filter_size"],), padding="SAME", W_std=p["w_std"],
+                            b_std=p["b_std"])]
+    if p["pool"] > 1:
+        layers.append(stax.AvgPool((p["pool"],), (p["pool"],), "SAME"))
     for _ in range(p["n_blocks"]):
         layers.append(sub_block(attn()))
         if p["mlp"]:
@@ -272,6 +299,11 @@ KERNEL_CASES = [
     ("combo_softmax_nomlp_pos_x2none",
      dict(mlp=False, positional="sum", val_pos_emb=True, qk_std=3.0, b_std=0.4),
      dict(x2=False, L=6)),
+    # a convolutional embedding and pooling before the blocks
+    ("embed_conv3", dict(filter_size=3, b_std=0.2), dict(L=6)),
+    ("pool2_conv3_pos", dict(filter_size=3, pool=2, positional="sum", pos_decay="exp"),
+     dict(L=9)),
+    ("pool3_x2none", dict(pool=3, n_blocks=1, layer_norm="pre"), dict(L=10, x2=False)),
 ]
 
 
@@ -310,6 +342,168 @@ def kernel_fixture():
         print(f"  {name:34s} nngp[0,0]={nngp[0, 0]: .6f} ntk[0,0]={ntk[0, 0]: .6f}")
     out["cases"] = np.array(names)
     return out, failed
+
+
+# --------------------------------------------------------------------------- layer cases
+
+# A layer spec is a JSON list of [name, kwargs] in skattn's terms; the tests build
+# the same network from skattn.kernels (tests/test_nt_layers.py). Names: "dense",
+# "conv" (Conv1D), "avgpool" (AvgPool1D), "attention" (SelfAttention), "layernorm",
+# "gap" (GlobalAvgPool), an activation of ACTIVATIONS, and "residual" ({"layers": spec}).
+# The spec "paper_imdb" is the network of neural-tangents' examples/imdb.py, built
+# here literally (decay fn 1 / (1 + d**2) of d = |s - t|**2) and in the tests by
+# skattn.kernels.paper_imdb().
+
+
+def layer(name, kw):
+    """One stax layer from a spec entry."""
+    if name == "dense":
+        return stax.Dense(1, W_std=kw.get("w_std", 1.0), b_std=kw.get("b_std", 0.0))
+    if name == "conv":
+        return stax.Conv(1, (kw.get("filter_size", 3),), (kw.get("stride", 1),),
+                         kw.get("padding", "valid").upper(), W_std=kw.get("w_std", 1.0),
+                         b_std=kw.get("b_std", 0.0))
+    if name == "avgpool":
+        window = kw.get("window", 2)
+        stride = kw.get("stride") or window  # skattn's None is the window
+        return stax.AvgPool((window,), (stride,), kw.get("padding", "valid").upper())
+    if name == "attention":
+        return attention(kw)
+    if name == "layernorm":
+        return stax.LayerNorm(axis=-1)
+    if name == "gap":
+        return stax.GlobalAvgPool()
+    if name == "residual":
+        return stax.serial(stax.FanOut(2), stax.parallel(stax.Identity(), layers(kw["layers"])),
+                           stax.FanInSum())
+    return ACTIVATIONS[name]()
+
+
+def layers(spec):
+    if spec == "paper_imdb":
+        return stax.serial(
+            stax.Conv(out_chan=1, filter_shape=(9,), strides=(1,), padding="VALID"),
+            stax.Relu(),
+            stax.GlobalSelfAttention(
+                n_chan_out=1, n_chan_key=1, n_chan_val=1, pos_emb_type="SUM",
+                W_pos_emb_std=1., pos_emb_decay_fn=lambda d: 1 / (1 + d**2), n_heads=1),
+            stax.Relu(),
+            stax.GlobalAvgPool(),
+            stax.Dense(out_dim=1))
+    return stax.serial(*(layer(name, kw) for name, kw in spec))
+
+
+def ragged_inputs(rng, lengths, L, d, pad="trail"):
+    """Normal inputs (len(lengths), L, d) with ``lengths[i]`` real tokens each."""
+    x = rng.standard_normal((len(lengths), L, d))
+    for i, n in enumerate(lengths):
+        if pad == "trail":
+            x[i, n:] = np.nan
+        else:
+            x[i, :L - n] = np.nan
+    return x
+
+
+HEAD = [["gap", {}], ["dense", {}]]
+ATTN_SUM = ["attention", dict(positional="sum", pos_decay="exp", pos_scale=2.0)]
+
+# (name, spec, options). options: L (8), n1 (4), n2 (3), d (3), pad ("trail" /
+# "none" / "pre"), x2 (True), lengths1 / lengths2 (ragged lengths, else the padding
+# cycle of make_inputs), mask (True; False calls NT without mask_constant).
+LAYER_CASES = [
+    # Conv1D alone, before a nonlinearity and the readout
+    ("conv_valid", [["conv", {}], ["relu", {}], *HEAD], {}),
+    ("conv_valid_x2none", [["conv", dict(filter_size=4)], ["relu", {}], *HEAD],
+     dict(x2=False)),
+    ("conv_same_stds", [["conv", dict(filter_size=5, padding="same", w_std=1.3, b_std=0.2)],
+                        ["relu", {}], *HEAD], {}),
+    ("conv_circular", [["conv", dict(padding="circular", b_std=0.3)], ["erf", {}], *HEAD], {}),
+    ("conv_valid_stride2", [["conv", dict(stride=2)], ["relu", {}], *HEAD], dict(L=9)),
+    ("conv_same_stride3", [["conv", dict(filter_size=4, stride=3, padding="same")],
+                           ["relu", {}], *HEAD], {}),
+    ("conv_circular_stride2_prepad",
+     [["conv", dict(filter_size=2, stride=2, padding="circular")], ["relu", {}], *HEAD],
+     dict(pad="pre")),
+    ("conv_filter1", [["conv", dict(filter_size=1, w_std=0.8, b_std=0.5)], ["gelu", {}], *HEAD],
+     {}),
+    ("conv_linear_ntk", [["dense", {}], ["conv", dict(padding="same")], *HEAD], {}),
+    # AvgPool1D alone
+    ("pool_valid", [["dense", {}], ["avgpool", {}], ["relu", {}], *HEAD], {}),
+    ("pool_same_stride1", [["dense", dict(b_std=0.4)], ["avgpool", dict(window=3, stride=1,
+                                                                      padding="same")],
+                           ["relu", {}], *HEAD], {}),
+    ("pool_valid_stride2_x2none", [["dense", {}], ["avgpool", dict(window=3, stride=2)],
+                                   ["relu", {}], *HEAD], dict(x2=False, L=9)),
+    ("pool_same_stride2_prepad", [["dense", {}], ["avgpool", dict(window=2, padding="same")],
+                                  ["erf", {}], *HEAD], dict(pad="pre", L=7)),
+    ("pool_circular_nopad", [["dense", {}], ["avgpool", dict(window=3, stride=2,
+                                                            padding="circular")],
+                             ["relu", {}], *HEAD], dict(pad="none", mask=False)),
+    ("pool_after_relu", [["dense", {}], ["relu", {}], ["avgpool", dict(window=4, stride=2)],
+                         ["dense", {}], ["relu", {}], *HEAD], dict(L=10)),
+    # inside attention networks: the attention right after the linear layers
+    # (skattn's token-feature path), and after nonlinear ones
+    ("conv_attention", [["dense", {}], ["conv", dict(padding="same", b_std=0.2)], ATTN_SUM,
+                        ["relu", {}], *HEAD], dict(L=12, d=2)),
+    ("pool_attention", [["dense", {}], ["avgpool", {}], ["attention", {}], ["relu", {}], *HEAD],
+     dict(L=12)),
+    ("conv_pool_attention_x2none",
+     [["conv", dict(filter_size=3, padding="same")], ["avgpool", dict(window=2)],
+      ["attention", dict(attention="relu", positional="concat")], ["relu", {}], *HEAD],
+     dict(L=12, d=2, x2=False)),
+    ("attention_conv_pool", [["dense", {}], ATTN_SUM, ["relu", {}],
+                             ["conv", dict(filter_size=3, stride=2, padding="same")],
+                             ["relu", {}], ["avgpool", dict(window=2, stride=1)], *HEAD], {}),
+    ("pool_transformer",
+     [["dense", {}], ["avgpool", dict(window=2)],
+      ["residual", {"layers": [["attention", dict(positional="sum")]]}], ["layernorm", {}],
+      ["residual", {"layers": [["dense", {}], ["relu", {}], ["dense", {}]]}],
+      ["layernorm", {}], *HEAD], dict(L=10, lengths1=[10, 7, 4, 1], lengths2=[3, 10, 6])),
+    ("conv_transformer_prepad",
+     [["conv", dict(filter_size=3, padding="same", b_std=0.1)],
+      ["residual", {"layers": [["attention", {}]]}], ["layernorm", {}],
+      ["residual", {"layers": [["dense", {}], ["gelu", {}], ["dense", {}]]}],
+      ["layernorm", {}], *HEAD], dict(L=9, pad="pre")),
+    # the paper authors' IMDb network (neural-tangents examples/imdb.py) at L=50
+    ("paper_imdb", "paper_imdb", dict(L=50, d=5, lengths1=[50, 31, 17, 9],
+                                      lengths2=[12, 50, 40])),
+    ("paper_imdb_x2none", "paper_imdb", dict(L=50, d=5, x2=False,
+                                             lengths1=[23, 50, 9, 44, 30])),
+]
+
+
+def layers_fixture():
+    out = {}
+    names = []
+    for name, spec, opts in LAYER_CASES:
+        assert name not in names, name
+        rng = _rng("layers/" + name)
+        L, d, pad = opts.get("L", 8), opts.get("d", 3), opts.get("pad", "trail")
+
+        def inputs(side, n):
+            if f"lengths{side}" in opts:
+                return ragged_inputs(rng, opts[f"lengths{side}"], L, d, pad)
+            return make_inputs(rng, n, L, d, pad)
+
+        x1 = inputs(1, opts.get("n1", 4))
+        x2 = inputs(2, opts.get("n2", 3)) if opts.get("x2", True) else None
+        _, _, kernel_fn = layers(spec)
+        masking = dict(mask_constant=np.nan) if opts.get("mask", True) else {}
+        k = kernel_fn(x1, x2, ("nngp", "ntk"), **masking)
+        nngp, ntk = np.asarray(k.nngp, np.float64), np.asarray(k.ntk, np.float64)
+        n2 = x1.shape[0] if x2 is None else x2.shape[0]
+        assert nngp.shape == ntk.shape == (x1.shape[0], n2), (name, nngp.shape)
+        assert np.all(np.isfinite(nngp)) and np.all(np.isfinite(ntk)), name
+        names.append(name)
+        out[f"{name}/spec"] = np.array(json.dumps(spec, sort_keys=True))
+        out[f"{name}/x1"] = x1
+        if x2 is not None:
+            out[f"{name}/x2"] = x2
+        out[f"{name}/nngp"] = nngp
+        out[f"{name}/ntk"] = ntk
+        print(f"  {name:34s} nngp[0,0]={nngp[0, 0]: .6f} ntk[0,0]={ntk[0, 0]: .6f}")
+    out["cases"] = np.array(names)
+    return out
 
 
 # --------------------------------------------------------------------------- predict cases
@@ -425,10 +619,13 @@ def main(argv):
     kern, failed = kernel_fixture()
     for name, why in failed:
         print(f"  DROPPED {name}: {why}")
+    print("layer cases:")
+    lay = layers_fixture()
     print("predict cases:")
     pred = predict_fixture()
 
-    for fname, arrays in (("nt_reference.npz", kern), ("nt_predict_reference.npz", pred)):
+    for fname, arrays in (("nt_reference.npz", kern), ("nt_layers_reference.npz", lay),
+                          ("nt_predict_reference.npz", pred)):
         path = os.path.join(out_dir, fname)
         np.savez_compressed(path, **arrays)
         print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(arrays['cases'])} cases)")

@@ -11,17 +11,19 @@ from ._attention import SelfAttention
 from ._base import Layer, hyperparameter, sublayers
 from ._compilation_cache import use_compilation_cache
 from ._compose import Residual, Serial, residual, serial
+from ._conv import Conv1D
 from ._dense import Dense
 from ._layernorm import LayerNorm
-from ._pooling import GlobalAvgPool
+from ._paper import paper_imdb
+from ._pooling import AvgPool1D, GlobalAvgPool
 from ._state import KernelState
 from .transformer import TRANSFORMER_DEFAULTS, transformer
 
 use_compilation_cache()  # before JAX's first compilation reads the setting
 
 __all__ = [
-    "Dense", "Erf", "Gelu", "GlobalAvgPool", "Identity", "KernelState", "Layer",
-    "LayerNorm", "Relu", "Residual", "SelfAttention", "Serial",
-    "TRANSFORMER_DEFAULTS", "activation", "hyperparameter", "residual", "serial",
-    "sublayers", "transformer",
+    "AvgPool1D", "Conv1D", "Dense", "Erf", "Gelu", "GlobalAvgPool", "Identity",
+    "KernelState", "Layer", "LayerNorm", "Relu", "Residual", "SelfAttention", "Serial",
+    "TRANSFORMER_DEFAULTS", "activation", "hyperparameter", "paper_imdb", "residual",
+    "serial", "sublayers", "transformer",
 ]

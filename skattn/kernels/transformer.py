@@ -7,16 +7,17 @@ This is one builder on top of the layers; any other composition of
 from ._activations import ACTIVATIONS, activation as make_activation
 from ._attention import SelfAttention
 from ._compose import Residual, serial
+from ._conv import Conv1D
 from ._dense import Dense
 from ._layernorm import LayerNorm
-from ._pooling import GlobalAvgPool
+from ._pooling import AvgPool1D, GlobalAvgPool
 
 #: Parameters of :func:`transformer` and their defaults (the estimators reuse them).
 TRANSFORMER_DEFAULTS = dict(
     n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0, ov_std=1.0,
     positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0, pos_p_norm=2,
     val_pos_emb=False, layer_norm="post", residual=True, mlp=True,
-    activation="relu", w_std=1.0, b_std=0.0,
+    activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
 )
 
 
@@ -35,11 +36,12 @@ def transformer(
     *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0, ov_std=1.0,
     positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0, pos_p_norm=2,
     val_pos_emb=False, layer_norm="post", residual=True, mlp=True,
-    activation="relu", w_std=1.0, b_std=0.0,
+    activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
 ):
     """The kernel of a transformer encoder with a scalar readout.
 
-    The network is: a ``Dense`` embedding; ``n_blocks`` blocks of self-attention
+    The network is: an embedding (``Dense``, or ``Conv1D`` when ``filter_size >
+    1``); average pooling by ``pool``; ``n_blocks`` blocks of self-attention
     and (if ``mlp``) a ``Dense -> activation -> Dense`` sub-block, each wrapped
     in a residual connection and layer normalisation as ``layer_norm`` says;
     a masked mean over tokens; a ``Dense`` readout.  Every ``Dense`` has
@@ -61,7 +63,14 @@ pos_scale, pos_p_norm, val_pos_emb
     activation : {"relu", "erf", "gelu", "identity"}, default="relu"
         Nonlinearity of the feed-forward sub-block.
     w_std, b_std : float, default=1.0, 0.0
-        Weight and bias scales of every Dense layer.
+        Weight and bias scales of every Dense layer (and of the convolution).
+    filter_size : int, default=1
+        Tokens the embedding spans: a ``Conv1D`` with ``padding="same"``, so
+        each token is embedded with its neighbours; 1 is a ``Dense`` embedding.
+    pool : int, default=1
+        Average-pooling factor after the embedding (``AvgPool1D(window=pool,
+        padding="same")``): the blocks see ``ceil(L / pool)`` tokens, and each
+        attention layer after the first costs ``pool**3`` times less per pair.
 
     Returns
     -------
@@ -84,6 +93,9 @@ pos_scale, pos_p_norm, val_pos_emb
     for name, value in (("residual", residual), ("mlp", mlp), ("val_pos_emb", val_pos_emb)):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be True or False; got {value!r}.")
+    for name, value in (("filter_size", filter_size), ("pool", pool)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}.")
 
@@ -97,4 +109,8 @@ pos_scale, pos_p_norm, val_pos_emb
     if mlp:
         ff = serial(dense, make_activation(activation), dense)
         block.append(_sub_block(ff, layer_norm, residual))
-    return serial(dense, *(block * n_blocks), GlobalAvgPool(), dense)
+    embedding = [dense if filter_size == 1 else
+                 Conv1D(filter_size=filter_size, padding="same", w_std=w_std, b_std=b_std)]
+    if pool > 1:
+        embedding.append(AvgPool1D(window=pool, padding="same"))
+    return serial(*embedding, *(block * n_blocks), GlobalAvgPool(), dense)
