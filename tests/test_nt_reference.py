@@ -31,6 +31,7 @@ def test_fixtures_cover_every_option():
     for name, values in expected.items():
         assert values <= seen[name], name
     assert {"0", "1", "3"} <= seen["n_blocks"]
+    assert {"3"} <= seen["filter_size"] and {"2", "3"} <= seen["pool"]
     assert any(f"{c}/x2" not in FIXTURES for c in CASES)  # X2=None cases
 
 
