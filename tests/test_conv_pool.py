@@ -149,12 +149,13 @@ def test_a_sequence_left_without_tokens_is_named(rng):
     X = rng.normal(size=(3, 8, 2))
     X[2, 2:] = np.nan  # the centre of the first window (position 2) is padding
     k = head(Conv1D(filter_size=5))
-    with pytest.raises(ValueError, match="X1: the kernel of sample 2 is not finite"):
+    with pytest.raises(ValueError, match="X1: sample 2 has no real token left"):
         k(X)
-    with pytest.raises(ValueError, match="X2: the kernel of sample 2 is not finite"):
+    with pytest.raises(ValueError, match="X2: sample 2 has no real token left"):
         k(X[:2], X)
-    with pytest.raises(ValueError, match="X: the kernel of sample 2 is not finite"):
+    with pytest.raises(ValueError, match="X: sample 2 has no real token left"):
         k.diag(X)
+    assert np.isfinite(head(Conv1D(filter_size=5, padding="same"))(X)).all()
 
 
 def test_pooling_divides_the_token_count(rng):
@@ -164,3 +165,14 @@ def test_pooling_divides_the_token_count(rng):
     assert AvgPool1D(window=4).walk(state)[0].nngp.shape == (2, 2, 2)
     assert AvgPool1D(window=4, padding="same").walk(state)[0].nngp.shape == (2, 3, 3)
     assert Conv1D(filter_size=3, stride=3, padding="same").walk(state)[0].mask1.shape == (2, 4)
+
+
+def test_gradients_match_finite_differences(rng):
+    """Conv1D's w_std and b_std are traced leaves: the kernels' VJP through the
+    windows against central differences (tests/test_gradients.py)."""
+    from test_gradients import directional_check
+
+    X = padded_sequences(rng, 5, 7, 2, lengths=[7, 5, 6, 7, 4])
+    k = head(Conv1D(filter_size=3, padding="same", w_std=1.2, b_std=0.3),
+             AvgPool1D(window=2), SelfAttention(positional="sum", qk_std=1.3))
+    assert directional_check(k, X, None, rng) <= 1e-5

@@ -149,6 +149,13 @@ class Layer:
         """
         raise NotImplementedError
 
+    def out_mask(self, mask):
+        """The token mask of the outputs from that of the inputs, ``(n, L)`` bool
+        numpy arrays: what the engine checks before computing (a sequence that
+        windows leave without a real token is an error naming it).  Layers
+        that keep the tokens return ``mask``."""
+        return mask
+
     def walk(self, own):
         """The own-layout pass: ``(output state, side)`` of each sequence with itself."""
         side = self.side(own)

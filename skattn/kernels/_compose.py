@@ -21,6 +21,11 @@ class Serial(Layer):
     def side(self, own):
         raise TypeError("A Serial's sides come from walk(), layer by layer.")
 
+    def out_mask(self, mask):
+        for layer in self.layers:
+            mask = layer.out_mask(mask)
+        return mask
+
     def walk(self, own):
         sides = []
         for layer in self.layers:
@@ -53,6 +58,9 @@ class Residual(Layer):
 
     def side(self, own):
         raise TypeError("A Residual's side comes from walk(), through its branch.")
+
+    def out_mask(self, mask):
+        return self.branch.out_mask(mask)
 
     def walk(self, own):
         out, side = self.branch.walk(own)

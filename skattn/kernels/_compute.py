@@ -336,6 +336,22 @@ def kernel_block_in_worker(*args, **kwargs):
     return kernel_block(*args, **kwargs)
 
 
+def check_tokens_left(layer, mask, name):
+    """Raise naming the first sequence that ``layer`` leaves without a real
+    token (windows of Conv1D or AvgPool1D whose centres all fall on padding),
+    whose mean over tokens would be 0 / 0."""
+    left = layer.out_mask(mask).any(axis=1)
+    if not left.all():
+        i = int(np.flatnonzero(~left)[0])
+        raise ValueError(
+            f"{name}: sample {i} has no real token left after the windows of the "
+            "network. An output token of Conv1D or AvgPool1D is real when the input "
+            "token at its window's centre is, so with padding='valid' (or a stride) a "
+            f"sequence of {int(mask[i].sum())} tokens may have none; use "
+            "padding='same', a smaller window, or longer sequences."
+        )
+
+
 def _check_precision(precision):
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; "
@@ -347,6 +363,7 @@ def evaluate_diag(layer, X, *, get="nngp", device=None, precision="highest"):
     kinds = _parse_get(get)
     _check_precision(precision)
     v, m, _, _, _ = prepare(X)
+    check_tokens_left(layer, m, "X")
     device = resolve_device(device)
     side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype,
                               device if device is not None else jax.devices()[0],
@@ -362,6 +379,9 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     kinds = _parse_get(get)
     _check_precision(precision)
     v1, m1, v2, m2, dtype = prepare(X1, X2)
+    check_tokens_left(layer, m1, "X1")
+    if v2 is not None:
+        check_tokens_left(layer, m2, "X2")
     symmetric = v2 is None
     n1 = len(v1)
     n2 = n1 if symmetric else len(v2)

@@ -5,8 +5,7 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
-from ._base import Layer
-from ._checks import check_nonnegative
+from ._base import Layer, hyperparameter
 from ._state import with_bias
 from ._windows import Window, check_window, token_axes
 
@@ -62,12 +61,15 @@ class Conv1D(Layer):
     filter_size: int = 3
     stride: int = 1
     padding: str = "valid"
-    w_std: float = 1.0
-    b_std: float = 0.0
+    w_std: float = hyperparameter(1.0)
+    b_std: float = hyperparameter(0.0)
 
     def __post_init__(self):
+        super().__post_init__()
         check_window(self, "filter_size")
-        check_nonnegative(self, "w_std", "b_std")
+
+    def out_mask(self, mask):
+        return Window(self.filter_size, self.stride, self.padding, mask.shape[1]).out(self, mask)
 
     def apply(self, state, side1, side2):
         if state.pooled:
@@ -83,15 +85,15 @@ class Conv1D(Layer):
                        for k in range(self.filter_size)) / self.filter_size
 
         out = state._replace(mask1=window.mask(state.mask1), mask2=window.mask(state.mask2))
-        nngp = w2 * diagonal_sum(state.nngp) + b2
+        pair = out.pair_mask()  # zero where an output token is padding
+        nngp = (w2 * diagonal_sum(state.nngp) + b2) * pair
         features = state.features
         if features is not None:
             features = with_bias(self._stack(window, features.left, out.mask1),
                                  self._stack(window, features.right, out.mask2),
                                  np.tile(1 + features.weights, self.filter_size),
                                  self.b_std, out.mask1, out.mask2)
-        out = out.with_kernels(nngp, w2 * diagonal_sum(state.ntk) + nngp, features)
-        return out.remasked()
+        return out.with_kernels(nngp, w2 * diagonal_sum(state.ntk) * pair + nngp, features)
 
     def _stack(self, window, F, mask):
         """Features of the outputs: the window's ``filter_size`` input features side

@@ -47,9 +47,13 @@ class AvgPool1D(Layer):
     padding: str = "valid"
 
     def __post_init__(self):
+        super().__post_init__()
         if self.stride is None:
             object.__setattr__(self, "stride", self.window)
         check_window(self, "window")
+
+    def out_mask(self, mask):
+        return Window(self.window, self.stride, self.padding, mask.shape[1]).out(self, mask)
 
     def apply(self, state, side1, side2):
         if state.pooled:
@@ -69,9 +73,10 @@ class AvgPool1D(Layer):
             L_out = window.out_length
             if L_out * features.rank < self.window * (window.length + L_out):
                 return out.with_kernels(*out.gram(features), features)
-        nngp, ntk = (self._mean(window, self._mean(window, K, axes[0]), axes[1])
+        pair = out.pair_mask()  # zero where an output token is padding
+        nngp, ntk = (self._mean(window, self._mean(window, K, axes[0]), axes[1]) * pair
                      for K in (state.nngp, state.ntk))
-        return out.with_kernels(nngp, ntk, features).remasked()
+        return out.with_kernels(nngp, ntk, features)
 
     def _mean(self, window, x, axis, mask=None):
         """The window means of ``x`` along ``axis``; zero where ``mask`` is."""
@@ -88,11 +93,15 @@ class GlobalAvgPool(Layer):
     real tokens: ``sum_{s,t} nngp[i, s, j, t] / (len_i * len_j)``.
     """
 
+    def out_mask(self, mask):
+        """One entry per sequence: whether it has a real token to average."""
+        return mask.any(axis=1, keepdims=True)
+
     def apply(self, state, side1, side2):
         if state.pooled:
             raise ValueError("GlobalAvgPool needs token-level kernels; "
                              "the tokens were already pooled.")
-        n1, n2 = state.mask1.sum(axis=1), state.mask2.sum(axis=1)
+        n1, n2 = state.mask1.sum(axis=1), state.mask2.sum(axis=1)  # out_mask: never 0
         pooled = state.with_kernels(state.token_sum(state.nngp), state.token_sum(state.ntk))
         left, right = pooled.broadcast(n1, n2)
         return pooled.with_kernels(pooled.nngp / (left * right), pooled.ntk / (left * right))

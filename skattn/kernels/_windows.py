@@ -92,6 +92,11 @@ class Window:
         """Output token masks from input masks ``(n, L)``."""
         return mask[:, self.centres()]
 
+    def out(self, layer, mask):
+        """:meth:`mask` of host-side masks, after :meth:`check`."""
+        self.check(layer)
+        return self.mask(mask)
+
 
 def token_axes(state):
     """The token axes of ``state``'s kernels: ``(1, 2)`` own, ``(1, 3)`` cross."""
