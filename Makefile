@@ -31,3 +31,4 @@ figures: install
 	$(PY) examples/finite_width_convergence.py --out docs/figures
 	$(PY) examples/finite_training.py --out docs/figures
 	$(PY) examples/sqrt_softmax_monte_carlo.py --out docs/figures
+	$(PY) examples/long_series_pooling.py --out docs/figures

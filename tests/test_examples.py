@@ -26,6 +26,7 @@ CASES = {
     "finite_width_convergence.py": ([], "finite_width_convergence.png", ["matplotlib", "aeon"]),
     "finite_training.py": ([], "finite_training.png", ["matplotlib", "aeon"]),
     "sqrt_softmax_monte_carlo.py": ([], "sqrt_softmax_monte_carlo.png", ["matplotlib", "aeon"]),
+    "long_series_pooling.py": ([], "long_series_pooling.png", ["matplotlib", "aeon"]),
 }
 
 
