@@ -22,6 +22,7 @@ from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
 from .kernels._compute import PRECISIONS
+from .kernels._engine import Engine
 from .networks import monte_carlo_kernel
 from .networks._monte_carlo import seed_of
 
@@ -30,9 +31,14 @@ _NONNEGATIVE = Interval(Real, 0, None, closed="left")
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
 
 
-def compute_kernels(layer, X1, X2, kinds, diagonal, precision, options, monte_carlo=None):
-    """``layer``'s kernels (the function ``memory`` caches; ``options`` are not in the
-    key: they change how the kernels are computed, not what they are).
+def compute_kernels(layer, X1, X2, kinds, diagonal, precision, engine, monte_carlo=None,
+                    passes=(None, None)):
+    """``layer``'s kernels computed by ``engine`` (the function ``memory`` caches).
+
+    ``engine`` and ``passes`` are not in the cache key: they change how the
+    kernels are computed, not what they are, but for the precision, which is
+    (``precision`` is ``engine.precision``).  ``passes`` are the own passes of
+    ``X1`` and ``X2`` where known (:meth:`Engine.own_pass`): not walked again.
 
     With ``diagonal=True`` only the diagonal of ``X1``'s own kernel is wanted:
     the sequence-by-itself pass (:meth:`Layer.diag`), ``O(n1)`` work.
@@ -42,8 +48,8 @@ def compute_kernels(layer, X1, X2, kinds, diagonal, precision, options, monte_ca
     if monte_carlo is not None:
         return monte_carlo_kernel(layer, X1, X2, get=kinds, diagonal=diagonal, **monte_carlo)
     if not diagonal:
-        return layer(X1, X2, get=kinds, precision=precision, **options)
-    return layer.diag(X1, get=kinds, device=options["device"], precision=precision)
+        return engine.kernel(layer, X1, X2, get=kinds, passes=passes)
+    return engine.diag(layer, X1, get=kinds)
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -155,7 +161,7 @@ class _AttentionBase(BaseEstimator):
         return transformer(**params)
 
     def _kernels(self, X1, X2=None, kinds=("nngp",), diagonal=False, names=("X", "X"),
-                 seed=None):
+                 seed=None, passes=(None, None)):
         """The kernels of the architecture: every kernel the estimator uses comes from here.
 
         Returns a dict ``kind -> (n1, n2)`` array in the estimator's dtype, or,
@@ -164,23 +170,39 @@ class _AttentionBase(BaseEstimator):
         entry that is not finite is an error naming the sample of ``X1``
         (called ``names[0]`` in it) that overflowed.  ``seed`` seeds the
         networks of ``kernel_method="monte_carlo"`` (default: those fit drew).
+        ``passes`` are :meth:`_own_pass` of ``X1`` and ``X2`` where known.
         """
         X1 = as_float(X1, self.dtype, names[0])
         if X2 is not None:
             X2 = as_float(X2, self.dtype, names[1])
-        options = dict(batch_size=self.batch_size, n_jobs=self.n_jobs, device=self.device,
-                       progress=bool(self.verbose))
-        compute = check_memory(self.memory).cache(compute_kernels, ignore=["options"])
+        compute = check_memory(self.memory).cache(compute_kernels, ignore=["engine", "passes"])
         monte_carlo = None
         if self.kernel_method == "monte_carlo":  # the networks fit drew, or fresh ones
             seed = getattr(self, "kernel_seed_", None) if seed is None else seed
             monte_carlo = dict(width=self.width, n_heads=self.n_heads, n_samples=self.n_samples,
                                random_state=seed_of(self.random_state) if seed is None else seed)
         kernels = compute(self._architecture(), X1, X2, tuple(kinds), diagonal, self.precision,
-                          options, monte_carlo)
+                          self._engine(), monte_carlo, passes)
         for kind, K in kernels.items():
             self._check_finite(kind, K, X1, X2, names)
         return kernels
+
+    def _own_pass(self, X):
+        """Each sequence of the validated ``X`` with itself (exact kernels; else None).
+
+        ``O(n)`` work whose result, an ``OwnPass``,
+        the pairs then read: fit keeps the training set's (``train_pass_``), so
+        that predictions compute only their new sequences' pass and the cross
+        pairs.
+        """
+        if self.kernel_method != "exact":
+            return None
+        return self._engine().own_pass(self._architecture(), as_float(X, self.dtype))
+
+    def _engine(self):
+        """How the kernels are computed: the engine of the estimator's parameters."""
+        return Engine(batch_size=self.batch_size, device=self.device, n_jobs=self.n_jobs,
+                      precision=self.precision, progress=bool(self.verbose))
 
     def _check_finite(self, kind, K, X1, X2, names):
         """Raise if ``K`` has a non-finite entry: inputs that overflow inside the network."""
@@ -352,11 +374,13 @@ default=None
         targets, fitted = self._encode_targets(y)
         if self.kernel_method == "monte_carlo":  # predictions reuse these networks
             fitted["kernel_seed_"] = seed_of(self.random_state)
+        train_pass = self._own_pass(X)
         kernels = self._kernels(X, None, self._model.train_kinds,
-                                seed=fitted.get("kernel_seed_"))
+                                seed=fitted.get("kernel_seed_"), passes=(train_pass, None))
         posterior = self._model(kernels, self.alpha, targets, self._time(), self.dtype)
         return dict(fitted, n_token_features_=width, X_train_=X, y_train_=targets,
-                    posterior_=posterior, dual_coef_=posterior.dual_coef)
+                    train_pass_=train_pass, posterior_=posterior,
+                    dual_coef_=posterior.dual_coef)
 
     def _time(self):
         """Training time: None (infinite, the exact posterior) unless gradient descent."""
@@ -374,13 +398,22 @@ default=None
         check_is_fitted(self)
         X, _, _ = self._validate_X(X)
         model = self.posterior_
-        test_train = self._kernels(X, self.X_train_, model.test_kinds(covariance))
+        test_pass = self._own_pass(X)
+        # a model pickled before train_pass_ existed walks its training set again
+        passes = (test_pass, getattr(self, "train_pass_", None))
+        test_train = self._kernels(X, self.X_train_, model.test_kinds(covariance),
+                                   passes=passes)
         test_train = {k: np.asarray(K, dtype=np.float64) for k, K in test_train.items()}
         mean = model.mean(test_train)
         if covariance is None:
             return mean, None
         diagonal = covariance == "diagonal"
-        nngp_test = self._kernels(X, kinds=("nngp",), diagonal=diagonal)["nngp"]
+        if diagonal and test_pass is not None:  # the own pass gave it
+            nngp_test = test_pass.diagonal["nngp"]
+            self._check_finite("nngp", nngp_test, X, None, ("X", "X"))
+        else:
+            nngp_test = self._kernels(X, kinds=("nngp",), diagonal=diagonal,
+                                      passes=(test_pass, None))["nngp"]
         nngp_test = np.asarray(nngp_test, dtype=np.float64)
         cov = model.covariance(nngp_test, test_train)
         if diagonal:

@@ -276,6 +276,11 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     X_train_ : ndarray of shape (n_samples, n_tokens) or \
 (n_samples, n_tokens, n_token_features)
         Training sequences, needed for the kernels at new inputs.
+    train_pass_ : OwnPass or None
+        The training sequences' own pass through the network (their attention
+        matrices, token variances and kernel diagonal), kept so that
+        predictions compute only the new sequences' pass and the cross pairs;
+        None with ``kernel_method="monte_carlo"``.
     y_train_ : ndarray of shape (n_samples, n_classes)
         The centred one-hot targets.
     posterior_ : NNGPModel
@@ -469,6 +474,11 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     X_train_ : ndarray of shape (n_samples, n_tokens) or \
 (n_samples, n_tokens, n_token_features)
         Training sequences, needed for the kernels at new inputs.
+    train_pass_ : OwnPass or None
+        The training sequences' own pass through the network (their attention
+        matrices, token variances and kernel diagonal), kept so that
+        predictions compute only the new sequences' pass and the cross pairs;
+        None with ``kernel_method="monte_carlo"``.
     y_train_ : ndarray of shape (n_samples, n_classes)
         The centred one-hot targets.
     posterior_ : NTKModel

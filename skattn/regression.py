@@ -287,6 +287,11 @@ class AttentionNNGPRegressor(_AttentionRegressor):
     X_train_ : ndarray of shape (n_samples, n_tokens) or \
 (n_samples, n_tokens, n_token_features)
         Training sequences, needed for the kernels at new inputs.
+    train_pass_ : OwnPass or None
+        The training sequences' own pass through the network (their attention
+        matrices, token variances and kernel diagonal), kept so that
+        predictions compute only the new sequences' pass and the cross pairs;
+        None with ``kernel_method="monte_carlo"``.
     y_train_ : ndarray of shape (n_samples, n_targets)
         Targets as fitted (standardised when ``normalize_y=True``).
     posterior_ : NNGPModel
@@ -533,6 +538,11 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
     X_train_ : ndarray of shape (n_samples, n_tokens) or \
 (n_samples, n_tokens, n_token_features)
         Training sequences, needed for the kernels at new inputs.
+    train_pass_ : OwnPass or None
+        The training sequences' own pass through the network (their attention
+        matrices, token variances and kernel diagonal), kept so that
+        predictions compute only the new sequences' pass and the cross pairs;
+        None with ``kernel_method="monte_carlo"``.
     y_train_ : ndarray of shape (n_samples, n_targets)
         Targets as fitted (standardised when ``normalize_y=True``).
     posterior_ : NTKModel

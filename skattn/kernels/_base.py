@@ -199,10 +199,11 @@ class Layer:
         -------
         ndarray of shape (n1, n2), or dict of them
         """
-        from ._compute import evaluate
+        from ._engine import Engine
 
-        return evaluate(self, X1, X2, get=get, batch_size=batch_size, device=device,
-                        progress=progress, n_jobs=n_jobs, out=out, precision=precision)
+        engine = Engine(batch_size=batch_size, device=device, n_jobs=n_jobs,
+                        precision=precision, progress=progress)
+        return engine.kernel(self, X1, X2, get=get, out=out)
 
     def vjp(self, cotangent, X1, X2=None, *, get="nngp", batch_size="auto", device=None):
         """Gradient of ``sum(cotangent * K)`` with respect to the hyperparameters.
@@ -261,6 +262,6 @@ class Layer:
         -------
         ndarray of shape (n,), or dict of them
         """
-        from ._compute import evaluate_diag
+        from ._engine import Engine
 
-        return evaluate_diag(self, X, get=get, device=device, precision=precision)
+        return Engine(device=device, precision=precision).diag(self, X, get=get)

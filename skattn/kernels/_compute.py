@@ -34,6 +34,7 @@ import collections
 import functools
 import math
 import os
+from typing import NamedTuple
 
 import jax
 import joblib
@@ -221,24 +222,72 @@ def tile_pairs(count1, count2, symmetric):
             if not (symmetric and b < a)]
 
 
+class OwnPass(NamedTuple):
+    """What each sequence's pass with itself produced: the sides the pairs
+    read (each leaf with a leading sequence axis) and the kernels' diagonal
+    (``{"nngp": (n,), "ntk": (n,)}``).  Plain numpy arrays: a fitted estimator
+    keeps its training set's, and pickles it."""
+
+    sides: object
+    diagonal: dict
+
+    def __getitem__(self, rows):
+        return OwnPass(_take(self.sides, rows), {k: v[rows] for k, v in self.diagonal.items()})
+
+    @property
+    def nbytes(self):
+        return sum(a.nbytes for a in jax.tree.leaves((self.sides, self.diagonal)))
+
+
+def own_pass(layer, X, *, device=None, precision="highest"):
+    """Each sequence of ``X`` with itself, ``O(n)``: an :class:`OwnPass`."""
+    check_precision(precision)
+    v, m, _, _, _ = prepare(X)
+    check_tokens_left(layer, m, "X")
+    device = resolve_device(device)
+    side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype,
+                              device if device is not None else jax.devices()[0],
+                              side_entries=side_entries(layer, *v.shape[1:], v.dtype))
+    _, _, sides, diagonal = walk_tiles(layer, v, m, side, device, precision)
+    flat = lambda a: a.reshape(-1, *a.shape[2:])[:len(v)]  # noqa: E731
+    return OwnPass(jax.tree.map(flat, sides), {k: flat(d) for k, d in diagonal.items()})
+
+
+def _tile_pass(values, mask, sides, side):
+    """Tiles of ``side`` sequences of a batch whose own pass is known: the
+    last sequence repeated as the padding (its sides are at hand)."""
+    n, length, width = values.shape
+    count = -(-n // side)
+    idx = np.minimum(np.arange(count * side), n - 1)
+    cut = lambda a: a[idx].reshape(count, side, *a.shape[1:])  # noqa: E731
+    return cut(values), cut(mask), jax.tree.map(cut, sides)
+
+
 def kernel_block(layer, v1, m1, v2, m2, kinds, shape, device=None, tick=None,
-                 precision="highest"):
+                 precision="highest", pass1=None, pass2=None):
     """Kernels between two validated batches; ``v2 is None`` means ``v1`` with itself.
 
     This is one task: it runs in the caller's process or on a joblib/Dask
-    worker, in tiles of ``shape = (side1, side2)`` sequences.  Returns
-    ``{kind: (n1, n2) array}``; ``tick(k)`` reports ``k`` tiles done.
+    worker, in tiles of ``shape = (side1, side2)`` sequences.  A batch whose
+    :class:`OwnPass` is given (``pass1``, ``pass2``) is not walked again.
+    Returns ``{kind: (n1, n2) array}``; ``tick(k)`` reports ``k`` tiles done.
     """
     symmetric = v2 is None
     if symmetric:
-        v2, m2 = v1, m1
+        v2, m2, pass2 = v1, m1, pass1
     device = resolve_device(device)  # here: in the process that computes
     side1, side2 = shape
     devices = [device] if device is not None else jax.devices()
-    t1, tm1, s1, _ = walk_tiles(layer, v1, m1, side1, devices[0], precision)
+
+    def tiled(v, m, known, side):
+        if known is not None:
+            return _tile_pass(v, m, known.sides, side)
+        return walk_tiles(layer, v, m, side, devices[0], precision)[:3]
+
+    t1, tm1, s1 = tiled(v1, m1, pass1, side1)
     t2, tm2, s2 = t1, tm1, s1
     if not symmetric:
-        t2, tm2, s2, _ = walk_tiles(layer, v2, m2, side2, devices[0], precision)
+        t2, tm2, s2 = tiled(v2, m2, pass2, side2)
     pairs = np.array(tile_pairs(len(t1), len(t2), symmetric))
     per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(pairs)))
     kinds = tuple(k for k in KINDS if k in kinds)  # one compilation per set of kinds
@@ -352,32 +401,22 @@ def check_tokens_left(layer, mask, name):
         )
 
 
-def _check_precision(precision):
+def check_precision(precision):
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; "
                          f"got {precision!r}.")
 
 
-def evaluate_diag(layer, X, *, get="nngp", device=None, precision="highest"):
-    """The diagonal of ``layer``'s kernel of ``X``: see :meth:`Layer.diag`."""
-    kinds = _parse_get(get)
-    _check_precision(precision)
-    v, m, _, _, _ = prepare(X)
-    check_tokens_left(layer, m, "X")
-    device = resolve_device(device)
-    side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype,
-                              device if device is not None else jax.devices()[0],
-                              side_entries=side_entries(layer, *v.shape[1:], v.dtype))
-    *_, diagonal = walk_tiles(layer, v, m, side, device, precision)
-    result = {kind: diagonal[kind].reshape(-1)[:len(v)] for kind in kinds}
-    return result[kinds[0]] if isinstance(get, str) else result
-
-
 def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
-             progress=None, n_jobs=None, out=None, precision="highest"):
-    """Kernels of ``layer`` between ``X1`` and ``X2``: see :meth:`Layer.__call__`."""
+             progress=None, n_jobs=None, out=None, precision="highest", passes=(None, None)):
+    """Kernels of ``layer`` between ``X1`` and ``X2``: see :meth:`Layer.__call__`.
+
+    ``passes`` are the :class:`OwnPass` of ``X1`` and ``X2`` where known (a
+    fitted estimator's training set, a prediction's new sequences): those
+    batches are not walked again.
+    """
     kinds = _parse_get(get)
-    _check_precision(precision)
+    check_precision(precision)
     v1, m1, v2, m2, dtype = prepare(X1, X2)
     check_tokens_left(layer, m1, "X1")
     if v2 is not None:
@@ -397,12 +436,21 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     whole = out is None and len(blocks) == 1  # one task's kernels are the result
     result = None if whole else _output(kinds, (n1, n2), dtype, out)
 
+    pass1, pass2 = passes
+    if symmetric:
+        pass2 = pass1
+    cut = lambda known, rows: None if known is None else known[rows]  # noqa: E731
+
     def block_args(rows, cols):
         """A task's data: its rows, and its columns unless it is a diagonal block."""
         if symmetric and rows == cols:
             return v1[rows], m1[rows], None, None
         other = (v1, m1) if symmetric else (v2, m2)
         return v1[rows], m1[rows], other[0][cols], other[1][cols]
+
+    def block_passes(rows, cols):
+        return dict(pass1=cut(pass1, rows),
+                    pass2=None if symmetric and rows == cols else cut(pass2, cols))
 
     n_tiles = len(tile_pairs(-(-n1 // shape[0]), -(-n2 // shape[1]), symmetric))
     if progress is None:
@@ -417,12 +465,13 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     if workers == 1:  # in this process, one block in memory at a time
         tick = bar.update if bar is not None else None
         parts = ((block, kernel_block(layer, *block_args(*block), kinds, shape, device, tick,
-                                      precision))
+                                      precision, **block_passes(*block)))
                  for block in blocks)
     else:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
         tasks = (joblib.delayed(kernel_block_in_worker)(
-                     layer, *block_args(*block), kinds, shape, device, precision=precision)
+                     layer, *block_args(*block), kinds, shape, device, precision=precision,
+                     **block_passes(*block))
                  for block in blocks)
         parts = _surviving(zip(blocks, parallel(tasks)))
     for (rows, cols), block in parts:
