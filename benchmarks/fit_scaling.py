@@ -4,8 +4,9 @@ The workload: n random sequences of L=16 tokens with d=4 features,
 ``AttentionNNGPRegressor(n_blocks=1)``, float64::
 
     .venv/bin/python benchmarks/fit_scaling.py                 # n = 4000, 8000, 12000
-    .venv/bin/python benchmarks/fit_scaling.py --n 4000 8000 --eigh
+    .venv/bin/python benchmarks/fit_scaling.py --eigh 4000 8000   # and the old path
     .venv/bin/python benchmarks/fit_scaling.py --quick         # n = 500, 1000 (a check)
+    .venv/bin/python benchmarks/fit_scaling.py --blas-threads 1  # on a loaded machine
 
 Each (n, path) runs in a fresh process, so that its peak resident set size
 (``ru_maxrss``) is its own. The baseline is the process's RSS after imports and
@@ -16,13 +17,17 @@ Paths:
 
 * ``cholesky`` (today's fit): the kernel computed as one ``n x n`` array and
   factorised in place (``scipy``'s ``potrf``), ``t=None``.
-* ``eigh`` (``--eigh``, the fit before issue #15, for a side-by-side run): the
+* ``eigh`` (``--eigh N ...``, the fit before issue #15, side by side): the
   same kernel, an ``astype(float64)`` copy, a second copy and
   ``numpy.linalg.eigh``, as the old ``factorize`` did.
 
 Timings: "kernel" is the train-train kernel, "factorise" the Cholesky (or
 eigendecomposition) with its checks, "fit" the whole ``fit`` (``cholesky``)
-or kernel plus factorisation (``eigh``).
+or kernel plus factorisation (``eigh``). ``--blas-threads N`` sets
+``OPENBLAS_NUM_THREADS`` (and ``OMP_NUM_THREADS``) in the measured processes:
+on a machine shared with other jobs, multithreaded OpenBLAS can be tens of
+times slower than one thread (a 2000 x 2000 Cholesky took 7.4 s with 2
+threads and 0.2 s with 1 at a load average of 16 on 2 cores).
 """
 
 import argparse
@@ -101,22 +106,28 @@ def one(n, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[4000, 8000, 12000])
-    parser.add_argument("--eigh", action="store_true",
-                        help="also run the old eigendecomposition path")
+    parser.add_argument("--eigh", type=int, nargs="*", default=[], metavar="N",
+                        help="also run the old eigendecomposition path at these n")
     parser.add_argument("--quick", action="store_true", help="n = 500, 1000")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="OPENBLAS_NUM_THREADS of the measured processes")
     parser.add_argument("--one", nargs=2, metavar=("N", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         one(int(args.one[0]), args.one[1])
         return
     sizes = [500, 1000] if args.quick else args.n
-    paths = ["cholesky", "eigh"] if args.eigh else ["cholesky"]
+    sizes = sorted(set(sizes) | set(args.eigh))
+    env = dict(os.environ)
+    if args.blas_threads:
+        env.update(OPENBLAS_NUM_THREADS=str(args.blas_threads),
+                   OMP_NUM_THREADS=str(args.blas_threads))
     print("| n | path | fit | kernel | factorise | peak RSS | baseline | extra / n^2 doubles |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n in sizes:
-        for path in paths:
+        for path in ["cholesky", "eigh"] if n in args.eigh else ["cholesky"]:
             out = subprocess.run([sys.executable, __file__, "--one", str(n), path],
-                                 check=True, capture_output=True, text=True).stdout
+                                 check=True, capture_output=True, text=True, env=env).stdout
             r = json.loads(out.strip().splitlines()[-1])
             print(f"| {n} | {path} | {r['fit']:.1f} s | {r['kernel']:.1f} s | "
                   f"{r['factorise']:.2f} s | {r['peak_gib']:.2f} GiB | "

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.linalg
 from jax.scipy.special import ndtr
 
-#: Rows handled at once when scanning an ``n x n`` matrix (bounds the temporaries).
+#: Columns handled at once when scanning an ``n x n`` matrix (bounds the temporaries).
 _ROWS = 1024
 
 
@@ -93,7 +93,7 @@ def _singular(what, alpha, kernel_dtype):
 
 
 def _one_norm(A):
-    """``max_j sum_i |A_ij|``, a few rows at a time."""
+    """``max_j sum_i |A_ij|``, a few columns at a time (no ``n x n`` temporary)."""
     return max(np.abs(A[:, i:i + _ROWS]).sum(axis=0).max() for i in range(0, len(A), _ROWS))
 
 
