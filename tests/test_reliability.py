@@ -137,7 +137,7 @@ def test_compute_kernel_refuses_a_sparse_matrix():
 # ------------------------------------------------------------------ device
 
 
-def test_a_device_name_survives_clone_pickle_and_workers(data):
+def test_a_device_name_survives_clone_and_pickle(data):
     X, X_test, score, _ = data
     reg = AttentionNNGPRegressor(**SMALL, device="cpu:0").fit(X, score)
     expected = AttentionNNGPRegressor(**SMALL).fit(X, score).predict(X_test)
