@@ -171,7 +171,7 @@ def main(argv=None):
     # Sentiment labels are noisy functions of the words: a larger alpha (the
     # observation noise) than the default 1e-6 regularises, as in kernel ridge
     # regression. Choose it by cross-validation on real data.
-    networks = {"transformer": dict(n_blocks=1, positional="sum"),
+    networks = {"transformer": dict(n_blocks=1, positional="sum", val_pos_emb=False),
                 "paper": dict(architecture=paper_imdb())}
     if args.architecture != "both":
         networks = {args.architecture: networks[args.architecture]}

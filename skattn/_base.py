@@ -27,6 +27,9 @@ from .networks import monte_carlo_kernel
 from .networks._monte_carlo import seed_of
 
 _NONNEGATIVE = Interval(Real, 0, None, closed="left")
+#: The estimators' architecture defaults: those of `transformer` (neural-tangents')
+#: except that the kernel sees token order, chosen by benchmarks/defaults.py.
+ARCHITECTURE_DEFAULTS = {**TRANSFORMER_DEFAULTS, "positional": "sum", "val_pos_emb": True}
 #: The constraint of the gradient-descent estimators' training time ``t``.
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
 
@@ -107,8 +110,8 @@ class _AttentionBase(BaseEstimator):
 
     def __init__(
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
-        ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
-        pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
+        ov_std=1.0, positional="sum", pos_std=1.0, pos_decay=None, pos_scale=1.0,
+        pos_p_norm=2, val_pos_emb=True, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
         alpha=1e-6, dtype="float64", random_state=None, architecture=None,
         kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",

@@ -2,14 +2,16 @@
 
 Both classifiers regress centred one-hot targets (``1 - 1/C`` for the class,
 ``-1/C`` elsewhere) with the matching regression model; a class's score is the
-posterior mean of its output.
+posterior mean of its output, and its probability comes from the posterior with
+a scale fitted by leave-one-out (:mod:`skattn._calibration`).
 """
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
 
-from . import _inference
+from . import _calibration, _inference
 from ._base import TIME_CONSTRAINT, GradientDescentMixin, _AttentionBase
 
 
@@ -28,6 +30,13 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         targets = np.full((len(codes), len(classes)), -1 / len(classes))
         targets[np.arange(len(codes)), codes] += 1
         return targets, dict(classes_=classes)
+
+    def _fit(self, X, y):
+        fitted = super()._fit(X, y)
+        targets, model = fitted["y_train_"], fitted["posterior_"]
+        mean, var = _calibration.model_leave_one_out(model, self.alpha, self._time(), targets)
+        return dict(fitted, proba_scale_=_calibration.fit_scale(mean, var,
+                                                                targets.argmax(axis=1)))
 
     def decision_function(self, X):
         """Posterior mean of each class's output.
@@ -83,16 +92,24 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         return self.classes_[np.argmax(mean, axis=1)]
 
     def predict_proba(self, X):
-        """Probability under the posterior that each class has the largest output.
+        """Calibrated probability of each class.
 
-        The outputs at a sequence are independent Gaussians with the posterior
-        means ``m`` and a shared standard deviation ``s``, so the probability
-        that class ``c`` has the largest is a one-dimensional integral::
+        Each class's output at a sequence is taken as Gaussian, with the
+        posterior mean ``m_c`` (`decision_function`) and the variance ``v`` that
+        the model's own kernel leaves there (``K_xx - K_xD h(A) K_Dx``: the
+        NNGP posterior variance, or its analogue with the NTK and the
+        gradient-flow filter), scaled by ``proba_scale_**2``; the probability of
+        class ``c`` is that of its output being the largest::
 
-            P(c) = E_z[ prod_{k != c} Phi((m_c - m_k) / s + z) ],  z ~ N(0, 1)
+            P(c) = E_z[ prod_{k != c} Phi((m_c - m_k) / s + z) ],  s = proba_scale_ sqrt(v)
 
-        computed by Gauss-Hermite quadrature rather than sampling: it needs no
-        random state, its rows sum to 1, and its argmax is `predict`.
+        a Gauss-Hermite quadrature over ``z ~ N(0, 1)``. ``proba_scale_`` was
+        chosen in `fit` to minimise the log-loss of the leave-one-out
+        predictions on the training set (closed form, Rasmussen & Williams
+        2006, eq. 5.12). The rows sum to 1, the argmax is `predict`, and a
+        sequence far from the training data (large ``v``) gets flatter
+        probabilities. So across sequences these probabilities may rank
+        differently from `decision_function`, which has no variance in it.
 
         Parameters
         ----------
@@ -116,8 +133,18 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         >>> proba.shape, np.allclose(proba.sum(axis=1), 1)
         ((2, 2), True)
         """
-        mean, var = self._posterior(X, "diagonal")
-        return _inference.max_probabilities(mean, np.sqrt(var))
+        check_is_fitted(self)
+        X, _, _ = self._validate_X(X)
+        model = self.posterior_
+        test_train = self._kernels(X, self.X_train_, (model.kind,))[model.kind]
+        test_train = np.asarray(test_train, dtype=np.float64)
+        test = self._kernels(X, kinds=(model.kind,), diagonal=True)[model.kind]
+        test = np.asarray(test, dtype=np.float64)
+        mean = test_train @ model.dual_coef
+        # K_TT - K_TD h(A) K_DT, of the model's own kernel (R&W Alg. 2.1, l. 5-6)
+        var = _inference.nngp_covariance(test, test_train, model.solver)
+        var = _inference.clipped_variance(var, test, self.dtype)
+        return _inference.max_probabilities(mean, self.proba_scale_ * np.sqrt(var))
 
 
 class AttentionNNGPClassifier(_AttentionClassifier):
@@ -126,9 +153,11 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     The Bayesian infinitely wide network (Hron et al., "Infinite attention",
     ICML 2020) regressed on centred one-hot targets (``1 - 1/C`` for the
     class, ``-1/C`` elsewhere): `decision_function` is the posterior mean,
-    `predict` its argmax, `predict_proba` the posterior probability that each
-    class has the largest output. Any labels scikit-learn accepts, two or more
-    classes.
+    `predict` its argmax, `predict_proba` the probability that each class has
+    the largest output under the posterior, its spread scaled by
+    ``proba_scale_`` (fitted by leave-one-out cross-validation, so that the
+    probabilities are calibrated). Any labels scikit-learn accepts, two or
+    more classes.
 
     Parameters
     ----------
@@ -155,12 +184,15 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     ov_std : float, default=1.0
         Scale of the output-value product: multiplies the attention branch's
         kernel by ``ov_std**2``, its weight against the residual path.
-    positional : {"none", "sum", "concat"}, default="none"
+    positional : {"none", "sum", "concat"}, default="sum"
         Random positional embeddings. "none": the kernel cannot tell positions
         apart and does not change when the tokens are permuted (a bag of
         tokens). "sum": embeddings added to the tokens, which adds
         ``pos_std**2`` times their covariance to the kernel the attention
-        sees. "concat": concatenated, which halves both parts.
+        sees. "concat": concatenated, which halves both parts. The default
+        differs from :func:`skattn.kernels.transformer`'s "none" (that of
+        neural-tangents): the user guide's "Defaults" has the benchmark that
+        chose it. Use "none" when token order does not matter.
     pos_std : float, default=1.0
         Scale of the positional embeddings: how much position counts against
         content. Unused with ``positional="none"``.
@@ -174,11 +206,12 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         Length scale of ``pos_decay``, in positions; positive.
     pos_p_norm : float, default=2
         Power ``p`` of the distance in ``pos_decay``.
-    val_pos_emb : bool, default=False
+    val_pos_emb : bool, default=True
         Whether the values, not only the queries and keys, see the positional
         embeddings. Without it positions only steer the attention weights and
         the output averages position-free values; with it the kernel depends
-        on where each token stands.
+        on where each token stands. The default differs from
+        :func:`skattn.kernels.transformer`'s False, as ``positional``'s does.
     layer_norm : {"post", "pre", "none"}, default="post"
         Where each sub-block ``f`` normalises: ``LN(h + f(h))`` ("post"),
         ``h + f(LN(h))`` ("pre"), or not at all. In the limit layer
@@ -289,6 +322,9 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         float64).
     dual_coef_ : ndarray of shape (n_samples, n_classes)
         The train kernel's inverse applied to ``y_train_``.
+    proba_scale_ : float
+        The factor on the posterior standard deviation in `predict_proba`,
+        chosen to minimise the leave-one-out log-loss on the training set.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -308,7 +344,8 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(30, 4, 2))  # 30 sequences of 4 tokens of 2 features
     >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
-    >>> clf = AttentionNNGPClassifier(n_blocks=1).fit(X[:20], y[:20])
+    >>> # the labels ignore token order: a bag-of-tokens kernel suits them
+    >>> clf = AttentionNNGPClassifier(n_blocks=1, positional="none").fit(X[:20], y[:20])
     >>> clf.classes_, clf.score(X[20:], y[20:])
     (array(['down', 'up'], dtype='<U4'), 0.9)
     """
@@ -322,9 +359,12 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     limit, where its outputs over random initialisations are Gaussian with the
     mean and covariance of neural-tangents'
     ``predict.gradient_descent_mse_ensemble`` (learning rate 1):
-    `decision_function` is the mean, `predict` its argmax, `predict_proba` the
-    probability that each class has the largest output. Any labels
-    scikit-learn accepts, two or more classes.
+    `decision_function` is the mean, `predict` its argmax. `predict_proba` is
+    the probability that each class has the largest output, taken as Gaussian
+    with that mean and the variance of kernel regression with the NTK, scaled
+    by ``proba_scale_`` (fitted by leave-one-out cross-validation, so that the
+    probabilities are calibrated; the spread over initialisations is too
+    small for that). Any labels scikit-learn accepts, two or more classes.
 
     Parameters
     ----------
@@ -351,12 +391,15 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     ov_std : float, default=1.0
         Scale of the output-value product: multiplies the attention branch's
         kernel by ``ov_std**2``, its weight against the residual path.
-    positional : {"none", "sum", "concat"}, default="none"
+    positional : {"none", "sum", "concat"}, default="sum"
         Random positional embeddings. "none": the kernel cannot tell positions
         apart and does not change when the tokens are permuted (a bag of
         tokens). "sum": embeddings added to the tokens, which adds
         ``pos_std**2`` times their covariance to the kernel the attention
-        sees. "concat": concatenated, which halves both parts.
+        sees. "concat": concatenated, which halves both parts. The default
+        differs from :func:`skattn.kernels.transformer`'s "none" (that of
+        neural-tangents): the user guide's "Defaults" has the benchmark that
+        chose it. Use "none" when token order does not matter.
     pos_std : float, default=1.0
         Scale of the positional embeddings: how much position counts against
         content. Unused with ``positional="none"``.
@@ -370,11 +413,12 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         Length scale of ``pos_decay``, in positions; positive.
     pos_p_norm : float, default=2
         Power ``p`` of the distance in ``pos_decay``.
-    val_pos_emb : bool, default=False
+    val_pos_emb : bool, default=True
         Whether the values, not only the queries and keys, see the positional
         embeddings. Without it positions only steer the attention weights and
         the output averages position-free values; with it the kernel depends
-        on where each token stands.
+        on where each token stands. The default differs from
+        :func:`skattn.kernels.transformer`'s False, as ``positional``'s does.
     layer_norm : {"post", "pre", "none"}, default="post"
         Where each sub-block ``f`` normalises: ``LN(h + f(h))`` ("post"),
         ``h + f(LN(h))`` ("pre"), or not at all. In the limit layer
@@ -489,6 +533,9 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     dual_coef_ : ndarray of shape (n_samples, n_classes)
         The gradient-flow filter ``h_t(A)`` (``A^-1`` for ``t=None``) applied to
         ``y_train_``.
+    proba_scale_ : float
+        The factor on the standard deviation in `predict_proba`, chosen to
+        minimise the leave-one-out log-loss on the training set.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -520,8 +567,8 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
 
     def __init__(
         self, *, n_blocks=2, attention="softmax", scaling="linear", qk_std=1.0,
-        ov_std=1.0, positional="none", pos_std=1.0, pos_decay=None, pos_scale=1.0,
-        pos_p_norm=2, val_pos_emb=False, layer_norm="post", residual=True,
+        ov_std=1.0, positional="sum", pos_std=1.0, pos_decay=None, pos_scale=1.0,
+        pos_p_norm=2, val_pos_emb=True, layer_norm="post", residual=True,
         mlp=True, activation="relu", w_std=1.0, b_std=0.0, filter_size=1, pool=1,
         alpha=1e-6, t=None,
         dtype="float64", random_state=None, architecture=None, kernel_method="exact",

@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from synthetic import padded_sequences
 from skattn import (AttentionNNGPClassifier, AttentionNNGPRegressor, AttentionNTKClassifier,
                     AttentionNTKRegressor, _inference)
+from skattn._base import ARCHITECTURE_DEFAULTS
 from skattn.kernels import (TRANSFORMER_DEFAULTS, Dense, GlobalAvgPool, Layer, SelfAttention,
                             serial, transformer)
 
@@ -27,7 +28,16 @@ SMALL = dict(n_blocks=1)
 N_TRAIN, N_TEST, LENGTH, WIDTH = 12, 5, 4, 2
 
 
-@parametrize_with_checks([cls(**SMALL) for cls in ESTIMATORS])
+def _expected_failed_checks(estimator):
+    if type(estimator) in CLASSIFIERS:
+        return {"check_decision_proba_consistency":
+                "predict_proba weighs each sequence's posterior variance, so it may rank "
+                "sequences differently from decision_function, the posterior mean"}
+    return {}
+
+
+@parametrize_with_checks([cls(**SMALL) for cls in ESTIMATORS],
+                         expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -54,7 +64,10 @@ def fitted(cls, data, **params):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_parameters_are_the_transformer_ones_plus_the_model_ones(cls):
     params = cls().get_params()
-    assert {k: params[k] for k in TRANSFORMER_DEFAULTS} == TRANSFORMER_DEFAULTS
+    assert {k: params[k] for k in TRANSFORMER_DEFAULTS} == ARCHITECTURE_DEFAULTS
+    # only the positions differ from transformer()'s defaults (neural-tangents')
+    assert {k for k, v in ARCHITECTURE_DEFAULTS.items() if TRANSFORMER_DEFAULTS[k] != v} == {
+        "positional", "val_pos_emb"}
     extra = {k: v for k, v in params.items() if k not in TRANSFORMER_DEFAULTS}
     expected = dict(alpha=1e-6, dtype="float64", architecture=None, batch_size="auto",
                     n_jobs=None, device=None, precision="highest", memory=None,
@@ -116,7 +129,7 @@ def test_numpy_scalars_from_a_grid_are_accepted(data):
 def test_compute_kernel_before_fit_is_the_architectures(cls, kind, data):
     X, X_test = data[0], data[1]
     estimator = cls(**SMALL)
-    layer = transformer(**{**TRANSFORMER_DEFAULTS, **SMALL})
+    layer = transformer(**{**ARCHITECTURE_DEFAULTS, **SMALL})
     assert_allclose(estimator.compute_kernel(X), layer(X, get=kind), rtol=1e-12)
     other = "ntk" if kind == "nngp" else "nngp"
     assert_allclose(estimator.compute_kernel(X_test, X, kind=other),
@@ -310,8 +323,9 @@ def test_classifier_is_the_regressor_on_centred_one_hot_targets(cls, regressor, 
     mean, std = reg.predict(X_test, return_std=True)
     assert_allclose(clf.decision_function(X_test), mean, rtol=1e-12, atol=1e-14)
     assert_array_equal(clf.predict(X_test), clf.classes_[mean.argmax(axis=1)])
-    assert_allclose(clf.predict_proba(X_test),
-                    _inference.max_probabilities(mean, std[:, 0]), rtol=1e-10)
+    if cls is AttentionNNGPClassifier:  # the NTK's: tests/test_calibration.py
+        assert_allclose(clf.predict_proba(X_test), _inference.max_probabilities(
+            mean, clf.proba_scale_ * std[:, 0]), rtol=1e-10)
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)

@@ -10,6 +10,7 @@ import scipy.linalg
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skattn import AttentionNNGPRegressor, AttentionNTKRegressor, _inference
+from skattn.kernels import TRANSFORMER_DEFAULTS
 
 NT_PREDICT = pathlib.Path(__file__).parent / "data" / "nt_predict_reference.npz"
 
@@ -240,9 +241,13 @@ def nt_reference():
 
 
 def _fit_predict(estimator, case, ref):
-    """Mean, std and covariance at the case's test inputs, each (n_test[, n_test], k)."""
-    estimator.set_params(alpha=float(ref[f"{case}/alpha"]),
-                         **json.loads(str(ref[f"{case}/params"])))
+    """Mean, std and covariance at the case's test inputs, each (n_test[, n_test], k).
+
+    The cases' parameters are relative to neural-tangents' defaults, which are
+    transformer()'s, not the estimators' (those see token order).
+    """
+    estimator.set_params(**{**TRANSFORMER_DEFAULTS, **json.loads(str(ref[f"{case}/params"]))},
+                         alpha=float(ref[f"{case}/alpha"]))
     estimator.fit(ref[f"{case}/x_train"], ref[f"{case}/y_train"])
     x_test = ref[f"{case}/x_test"]
     mean, cov = estimator.predict(x_test, return_cov=True)
@@ -274,7 +279,8 @@ def test_posterior_matches_neural_tangents(nt_reference, case, model):
 def test_nngp_gradient_flow_matches_neural_tangents(nt_reference, case):
     """NT's get="nngp" at finite t: the same filter with the NNGP (readout-only training)."""
     ref = nt_reference
-    reg = AttentionNNGPRegressor(**json.loads(str(ref[f"{case}/params"])))
+    reg = AttentionNNGPRegressor(**{**TRANSFORMER_DEFAULTS,
+                                    **json.loads(str(ref[f"{case}/params"]))})
     x_train, y, x_test = (ref[f"{case}/{k}"] for k in ("x_train", "y_train", "x_test"))
     alpha, t = float(ref[f"{case}/alpha"]), float(ref[f"{case}/t"])
     train = reg.compute_kernel(x_train)
