@@ -17,6 +17,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from . import _inference
+from ._hyperparameters import CONSTRAINTS, DEFAULT_LEARN, LearnedHyperparametersMixin, \
+    kernel_values, with_values
 from ._inputs import as_float, as_sequences, reject_ragged
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
@@ -59,7 +61,7 @@ class InconsistentVersionWarning(UserWarning):
     """An estimator was unpickled by a skattn version other than the one that saved it."""
 
 
-class _AttentionBase(BaseEstimator):
+class _AttentionBase(LearnedHyperparametersMixin, BaseEstimator):
     """Fit and posterior of an infinitely wide attention network.
 
     Not an estimator on its own: see :class:`AttentionNNGPRegressor` and its
@@ -106,6 +108,7 @@ class _AttentionBase(BaseEstimator):
         "precision": [StrOptions(set(PRECISIONS))],
         "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
+        **CONSTRAINTS,
     }
 
     def __init__(
@@ -116,6 +119,7 @@ class _AttentionBase(BaseEstimator):
         alpha=1e-6, dtype="float64", random_state=None, architecture=None,
         kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",
         n_jobs=None, device=None, precision="highest", memory=None, verbose=False,
+        optimizer=None, n_restarts_optimizer=0, learn=DEFAULT_LEARN,
     ):
         self.n_blocks = n_blocks
         self.attention = attention
@@ -148,14 +152,17 @@ class _AttentionBase(BaseEstimator):
         self.n_jobs = n_jobs
         self.device = device
         self.precision = precision
-        self.precision = precision
         self.memory = memory
         self.verbose = verbose
+        self.optimizer = optimizer
+        self.n_restarts_optimizer = n_restarts_optimizer
+        self.learn = learn
 
     # ------------------------------------------------------------------ kernels
 
     def _architecture(self):
-        """The layer whose kernels the model uses: ``architecture`` or the flat one."""
+        """The layer of the parameters: ``architecture`` or the flat one (a fitted
+        model uses ``kernel_``, with the learned values)."""
         if self.architecture is not None:
             return self.architecture
         params = {name: getattr(self, name) for name in TRANSFORMER_DEFAULTS}
@@ -164,7 +171,7 @@ class _AttentionBase(BaseEstimator):
         return transformer(**params)
 
     def _kernels(self, X1, X2=None, kinds=("nngp",), diagonal=False, names=("X", "X"),
-                 seed=None, passes=(None, None)):
+                 seed=None, passes=(None, None), layer=None):
         """The kernels of the architecture: every kernel the estimator uses comes from here.
 
         Returns a dict ``kind -> (n1, n2)`` array in the estimator's dtype, or,
@@ -174,6 +181,7 @@ class _AttentionBase(BaseEstimator):
         (called ``names[0]`` in it) that overflowed.  ``seed`` seeds the
         networks of ``kernel_method="monte_carlo"`` (default: those fit drew).
         ``passes`` are :meth:`_own_pass` of ``X1`` and ``X2`` where known.
+        ``layer`` is the network (default: that of the parameters).
         """
         X1 = as_float(X1, self.dtype, names[0])
         if X2 is not None:
@@ -184,13 +192,19 @@ class _AttentionBase(BaseEstimator):
             seed = getattr(self, "kernel_seed_", None) if seed is None else seed
             monte_carlo = dict(width=self.width, n_heads=self.n_heads, n_samples=self.n_samples,
                                random_state=seed_of(self.random_state) if seed is None else seed)
-        kernels = compute(self._architecture(), X1, X2, tuple(kinds), diagonal, self.precision,
+        layer = self._architecture() if layer is None else layer
+        kernels = compute(layer, X1, X2, tuple(kinds), diagonal, self.precision,
                           self._engine(), monte_carlo, passes)
         for kind, K in kernels.items():
             self._check_finite(kind, K, X1, X2, names)
         return kernels
 
-    def _own_pass(self, X):
+    def _fitted_layer(self):
+        """The fitted network: ``kernel_`` (the parameters' for a model pickled before it)."""
+        layer = getattr(self, "kernel_", None)
+        return self._architecture() if layer is None else layer
+
+    def _own_pass(self, X, layer=None):
         """Each sequence of the validated ``X`` with itself (exact kernels; else None).
 
         ``O(n)`` work whose result, an ``OwnPass``,
@@ -200,7 +214,8 @@ class _AttentionBase(BaseEstimator):
         """
         if self.kernel_method != "exact":
             return None
-        return self._engine().own_pass(self._architecture(), as_float(X, self.dtype))
+        layer = self._architecture() if layer is None else layer
+        return self._engine().own_pass(layer, as_float(X, self.dtype))
 
     def _engine(self):
         """How the kernels are computed: the engine of the estimator's parameters."""
@@ -377,13 +392,19 @@ default=None
         targets, fitted = self._encode_targets(y)
         if self.kernel_method == "monte_carlo":  # predictions reuse these networks
             fitted["kernel_seed_"] = seed_of(self.random_state)
-        train_pass = self._own_pass(X)
-        kernels = self._kernels(X, None, self._model.train_kinds,
-                                seed=fitted.get("kernel_seed_"), passes=(train_pass, None))
-        posterior = self._model(kernels, self.alpha, targets, self._time(), self.dtype)
+        learned, lml = self._learn(X, targets)  # the parameters' values without optimizer
+        layer = with_values(self._architecture(), kernel_values(learned))
+        alpha = learned.get("alpha", self.alpha)
+        train_pass = self._own_pass(X, layer)
+        kernels = self._kernels(X, None, self._model.train_kinds, seed=fitted.get("kernel_seed_"),
+                                passes=(train_pass, None), layer=layer)
+        posterior = self._model(kernels, alpha, targets, self._time(), self.dtype)
+        if lml is None:  # the fitted model's, as GPR's without an optimizer
+            lml = posterior.nngp_log_marginal_likelihood(targets)
         return dict(fitted, n_token_features_=width, X_train_=X, y_train_=targets,
                     train_pass_=train_pass, posterior_=posterior,
-                    dual_coef_=posterior.dual_coef)
+                    dual_coef_=posterior.dual_coef, kernel_=layer, alpha_=alpha,
+                    hyperparameters_=learned, log_marginal_likelihood_value_=lml)
 
     def _time(self):
         """Training time: None (infinite, the exact posterior) unless gradient descent."""
@@ -401,11 +422,12 @@ default=None
         check_is_fitted(self)
         X, _, _ = self._validate_X(X)
         model = self.posterior_
-        test_pass = self._own_pass(X)
+        layer = self._fitted_layer()
+        test_pass = self._own_pass(X, layer)
         # a model pickled before train_pass_ existed walks its training set again
         passes = (test_pass, getattr(self, "train_pass_", None))
         test_train = self._kernels(X, self.X_train_, model.test_kinds(covariance),
-                                   passes=passes)
+                                   passes=passes, layer=layer)
         test_train = {k: np.asarray(K, dtype=np.float64) for k, K in test_train.items()}
         mean = model.mean(test_train)
         if covariance is None:
@@ -416,7 +438,7 @@ default=None
             self._check_finite("nngp", nngp_test, X, None, ("X", "X"))
         else:
             nngp_test = self._kernels(X, kinds=("nngp",), diagonal=diagonal,
-                                      passes=(test_pass, None))["nngp"]
+                                      passes=(test_pass, None), layer=layer)["nngp"]
         nngp_test = np.asarray(nngp_test, dtype=np.float64)
         cov = model.covariance(nngp_test, test_train)
         if diagonal:

@@ -371,11 +371,18 @@ class NNGPModel:
     kind = "nngp"
     #: The train kernels `fit` needs.
     train_kinds = ("nngp",)
+    #: Whether ``alpha`` is the NNGP's noise variance (so the NNGP's marginal
+    #: likelihood may learn it), rather than a ridge on another kernel.
+    alpha_is_noise = True
 
     def __init__(self, kernels, alpha, targets, t=None, kernel_dtype=np.float64):
         self.solver = posterior(kernels[self.kind], alpha, t, targets.size,
                                 kernel_dtype=kernel_dtype, overwrite=True)
         self.dual_coef = self.solver.apply(targets)
+
+    def nngp_log_marginal_likelihood(self, targets):
+        """``log p(targets)`` under the NNGP with noise ``alpha``: the solver's own."""
+        return self.solver.log_marginal_likelihood(targets, self.dual_coef)
 
     def test_kinds(self, covariance):
         """The test-train kernels needed for the mean (and the covariance if asked)."""
@@ -399,10 +406,21 @@ class NTKModel(NNGPModel):
 
     kind = "ntk"
     train_kinds = ("nngp", "ntk")
+    alpha_is_noise = False
 
     def __init__(self, kernels, alpha, targets, t=None, kernel_dtype=np.float64):
         super().__init__(kernels, alpha, targets, t, kernel_dtype)
         self.nngp_train = np.asarray(kernels["nngp"], dtype=np.float64)
+        self.alpha = alpha
+
+    def nngp_log_marginal_likelihood(self, targets):
+        """``log p(targets)`` under the same network's NNGP, ``alpha`` as its noise
+        (another factorisation: the model's own is of the NTK); ``-inf`` if the
+        NNGP plus ``alpha`` is not positive definite."""
+        try:
+            return ExactPosterior(self.nngp_train, self.alpha).log_marginal_likelihood(targets)
+        except np.linalg.LinAlgError:
+            return -np.inf
 
     def covariance(self, nngp_test, test_train):
         """See `ntk_covariance`."""

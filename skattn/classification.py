@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _calibration, _inference
 from ._base import TIME_CONSTRAINT, GradientDescentMixin, _AttentionBase
+from ._hyperparameters import DEFAULT_LEARN
 
 
 class _AttentionClassifier(ClassifierMixin, _AttentionBase):
@@ -34,7 +35,8 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
     def _fit(self, X, y):
         fitted = super()._fit(X, y)
         targets, model = fitted["y_train_"], fitted["posterior_"]
-        mean, var = _calibration.model_leave_one_out(model, self.alpha, self._time(), targets)
+        mean, var = _calibration.model_leave_one_out(model, fitted["alpha_"], self._time(),
+                                                     targets)
         return dict(fitted, proba_scale_=_calibration.fit_scale(mean, var,
                                                                 targets.argmax(axis=1)))
 
@@ -136,9 +138,10 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         check_is_fitted(self)
         X, _, _ = self._validate_X(X)
         model = self.posterior_
-        test_train = self._kernels(X, self.X_train_, (model.kind,))[model.kind]
+        layer = self._fitted_layer()
+        test_train = self._kernels(X, self.X_train_, (model.kind,), layer=layer)[model.kind]
         test_train = np.asarray(test_train, dtype=np.float64)
-        test = self._kernels(X, kinds=(model.kind,), diagonal=True)[model.kind]
+        test = self._kernels(X, kinds=(model.kind,), diagonal=True, layer=layer)[model.kind]
         test = np.asarray(test, dtype=np.float64)
         mean = test_train @ model.dual_coef
         # K_TT - K_TD h(A) K_DT, of the model's own kernel (R&W Alg. 2.1, l. 5-6)
@@ -251,7 +254,7 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         is done in float64 either way.
     random_state : int, RandomState instance or None, default=None
         Seeds the networks of ``kernel_method="monte_carlo"`` (an int gives the
-        same kernels on every fit).
+        same kernels on every fit), and draws the optimizer's restarts.
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
@@ -301,6 +304,26 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     verbose : bool, default=False
         Show a progress bar over the kernel computation. False shows none,
         however long the computation.
+    optimizer : "fmin_l_bfgs_b", callable or None, default=None
+        How `fit` chooses the hyperparameters named in ``learn``. None keeps
+        the parameters' values. "fmin_l_bfgs_b" maximises the log marginal
+        likelihood of the training targets under the network's NNGP, with
+        ``alpha`` as its noise variance (the NTK estimators too: their NTK has
+        no likelihood of its own), by scipy's L-BFGS-B with the exact gradient.
+        A callable ``optimizer(obj_func, initial_theta, bounds)`` returns
+        ``(theta_opt, func_min)``, as for
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor`. See the
+        user guide, "Learning hyperparameters".
+    n_restarts_optimizer : int, default=0
+        Further optimizer runs from log-uniform random starts within the
+        bounds, drawn by ``random_state``; the best run is kept.
+    learn : tuple of str or dict, default=("qk_std", "w_std")
+        The hyperparameters the optimizer learns, in log space: names among
+        "qk_std", "ov_std", "w_std", "b_std", "pos_std", "pos_scale" and
+        "alpha" (NNGP estimators only), or a dict ``{name: (low, high)}`` with
+        their bounds (by default ``(0.01, 100)``, and ``(1e-8, 100)`` for
+        ``alpha``). A name sets every layer field of that name, as the flat
+        parameters do.
 
     Attributes
     ----------
@@ -325,6 +348,18 @@ class AttentionNNGPClassifier(_AttentionClassifier):
     proba_scale_ : float
         The factor on the posterior standard deviation in `predict_proba`,
         chosen to minimise the leave-one-out log-loss on the training set.
+    kernel_ : skattn.kernels.Layer
+        The network with the learned hyperparameters (the parameters' values
+        without an optimizer).
+    hyperparameters_ : dict
+        The values of the hyperparameters named in ``learn``, in the order of
+        ``theta`` in `log_marginal_likelihood` (the parameters' values without
+        an optimizer).
+    alpha_ : float
+        The ``alpha`` used: learned if ``learn`` names it, else ``alpha``.
+    log_marginal_likelihood_value_ : float
+        The log marginal likelihood of ``y_train_`` under the fitted network's
+        NNGP, with ``alpha_`` as noise variance.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -460,7 +495,7 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         is done in float64 either way.
     random_state : int, RandomState instance or None, default=None
         Seeds the networks of ``kernel_method="monte_carlo"`` (an int gives the
-        same kernels on every fit).
+        same kernels on every fit), and draws the optimizer's restarts.
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
@@ -510,6 +545,26 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     verbose : bool, default=False
         Show a progress bar over the kernel computation. False shows none,
         however long the computation.
+    optimizer : "fmin_l_bfgs_b", callable or None, default=None
+        How `fit` chooses the hyperparameters named in ``learn``. None keeps
+        the parameters' values. "fmin_l_bfgs_b" maximises the log marginal
+        likelihood of the training targets under the network's NNGP, with
+        ``alpha`` as its noise variance (the NTK estimators too: their NTK has
+        no likelihood of its own), by scipy's L-BFGS-B with the exact gradient.
+        A callable ``optimizer(obj_func, initial_theta, bounds)`` returns
+        ``(theta_opt, func_min)``, as for
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor`. See the
+        user guide, "Learning hyperparameters".
+    n_restarts_optimizer : int, default=0
+        Further optimizer runs from log-uniform random starts within the
+        bounds, drawn by ``random_state``; the best run is kept.
+    learn : tuple of str or dict, default=("qk_std", "w_std")
+        The hyperparameters the optimizer learns, in log space: names among
+        "qk_std", "ov_std", "w_std", "b_std", "pos_std", "pos_scale" and
+        "alpha" (NNGP estimators only), or a dict ``{name: (low, high)}`` with
+        their bounds (by default ``(0.01, 100)``, and ``(1e-8, 100)`` for
+        ``alpha``). A name sets every layer field of that name, as the flat
+        parameters do.
 
     Attributes
     ----------
@@ -536,6 +591,18 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
     proba_scale_ : float
         The factor on the standard deviation in `predict_proba`, chosen to
         minimise the leave-one-out log-loss on the training set.
+    kernel_ : skattn.kernels.Layer
+        The network with the learned hyperparameters (the parameters' values
+        without an optimizer).
+    hyperparameters_ : dict
+        The values of the hyperparameters named in ``learn``, in the order of
+        ``theta`` in `log_marginal_likelihood` (the parameters' values without
+        an optimizer).
+    alpha_ : float
+        The ``alpha`` used: learned if ``learn`` names it, else ``alpha``.
+    log_marginal_likelihood_value_ : float
+        The log marginal likelihood of ``y_train_`` under the fitted network's
+        NNGP, with ``alpha_`` as noise variance.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -574,6 +641,7 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         dtype="float64", random_state=None, architecture=None, kernel_method="exact",
         width=64, n_heads=1, n_samples=64, batch_size="auto", n_jobs=None, device=None,
         precision="highest", memory=None, verbose=False,
+        optimizer=None, n_restarts_optimizer=0, learn=DEFAULT_LEARN,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -585,5 +653,6 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
             kernel_method=kernel_method, width=width, n_heads=n_heads, n_samples=n_samples,
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
             precision=precision, memory=memory, verbose=verbose,
+            optimizer=optimizer, n_restarts_optimizer=n_restarts_optimizer, learn=learn,
         )
         self.t = t

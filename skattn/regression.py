@@ -3,10 +3,9 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from . import _inference
 from ._base import TIME_CONSTRAINT, GradientDescentMixin, _AttentionBase
+from ._hyperparameters import DEFAULT_LEARN
 
 
 class _AttentionRegressor(RegressorMixin, _AttentionBase):
@@ -234,8 +233,8 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         is done in float64 either way.
     random_state : int, RandomState instance or None, default=None
         Seeds `sample_y` when it is not given a ``random_state`` of its own,
-        and the networks of ``kernel_method="monte_carlo"`` (an int gives the
-        same kernels on every fit).
+        the networks of ``kernel_method="monte_carlo"`` (an int gives the
+        same kernels on every fit), and the optimizer's restarts.
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
@@ -285,6 +284,26 @@ class AttentionNNGPRegressor(_AttentionRegressor):
     verbose : bool, default=False
         Show a progress bar over the kernel computation. False shows none,
         however long the computation.
+    optimizer : "fmin_l_bfgs_b", callable or None, default=None
+        How `fit` chooses the hyperparameters named in ``learn``. None keeps
+        the parameters' values. "fmin_l_bfgs_b" maximises the log marginal
+        likelihood of the training targets under the network's NNGP, with
+        ``alpha`` as its noise variance (the NTK estimators too: their NTK has
+        no likelihood of its own), by scipy's L-BFGS-B with the exact gradient.
+        A callable ``optimizer(obj_func, initial_theta, bounds)`` returns
+        ``(theta_opt, func_min)``, as for
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor`. See the
+        user guide, "Learning hyperparameters".
+    n_restarts_optimizer : int, default=0
+        Further optimizer runs from log-uniform random starts within the
+        bounds, drawn by ``random_state``; the best run is kept.
+    learn : tuple of str or dict, default=("qk_std", "w_std")
+        The hyperparameters the optimizer learns, in log space: names among
+        "qk_std", "ov_std", "w_std", "b_std", "pos_std", "pos_scale" and
+        "alpha" (NNGP estimators only), or a dict ``{name: (low, high)}`` with
+        their bounds (by default ``(0.01, 100)``, and ``(1e-8, 100)`` for
+        ``alpha``). A name sets every layer field of that name, as the flat
+        parameters do.
 
     Attributes
     ----------
@@ -304,6 +323,18 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         float64).
     dual_coef_ : ndarray of shape (n_samples, n_targets)
         The train kernel's inverse applied to ``y_train_``.
+    kernel_ : skattn.kernels.Layer
+        The network with the learned hyperparameters (the parameters' values
+        without an optimizer).
+    hyperparameters_ : dict
+        The values of the hyperparameters named in ``learn``, in the order of
+        ``theta`` in `log_marginal_likelihood` (the parameters' values without
+        an optimizer).
+    alpha_ : float
+        The ``alpha`` used: learned if ``learn`` names it, else ``alpha``.
+    log_marginal_likelihood_value_ : float
+        The log marginal likelihood of ``y_train_`` under the fitted network's
+        NNGP, with ``alpha_`` as noise variance.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -339,6 +370,7 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         kernel_method="exact", width=64, n_heads=1, n_samples=64, batch_size="auto",
         n_jobs=None, device=None, precision="highest", memory=None,
         verbose=False,
+        optimizer=None, n_restarts_optimizer=0, learn=DEFAULT_LEARN,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -351,34 +383,9 @@ class AttentionNNGPRegressor(_AttentionRegressor):
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
             precision=precision,
             memory=memory, verbose=verbose,
+            optimizer=optimizer, n_restarts_optimizer=n_restarts_optimizer, learn=learn,
         )
         self.normalize_y = normalize_y
-
-    def log_marginal_likelihood(self):
-        """Log marginal likelihood of the training targets under the NNGP prior.
-
-        Summed over the outputs, of the targets as fitted (standardised when
-        ``normalize_y=True``), with ``alpha`` as the noise variance.
-
-        Returns
-        -------
-        float
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skattn import AttentionNNGPRegressor
-        >>> X = np.random.default_rng(0).normal(size=(20, 4, 2))
-        >>> y = X[:, :, 0].mean(axis=1)
-        >>> for alpha in [1e-6, 1e-3, 1e-2]:  # the evidence for each noise level
-        ...     reg = AttentionNNGPRegressor(n_blocks=1, alpha=alpha).fit(X, y)
-        ...     print(alpha, round(reg.log_marginal_likelihood(), 1))
-        1e-06 8.1
-        0.001 10.1
-        0.01 8.5
-        """
-        check_is_fitted(self)
-        return self.posterior_.solver.log_marginal_likelihood(self.y_train_, self.dual_coef_)
 
 
 class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
@@ -489,8 +496,8 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         is done in float64 either way.
     random_state : int, RandomState instance or None, default=None
         Seeds `sample_y` when it is not given a ``random_state`` of its own,
-        and the networks of ``kernel_method="monte_carlo"`` (an int gives the
-        same kernels on every fit).
+        the networks of ``kernel_method="monte_carlo"`` (an int gives the
+        same kernels on every fit), and the optimizer's restarts.
     architecture : skattn.kernels.Layer or None, default=None
         A composition of :mod:`skattn.kernels` layers (ending in pooling and a
         Dense readout) used instead of the flat architecture parameters,
@@ -540,6 +547,26 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
     verbose : bool, default=False
         Show a progress bar over the kernel computation. False shows none,
         however long the computation.
+    optimizer : "fmin_l_bfgs_b", callable or None, default=None
+        How `fit` chooses the hyperparameters named in ``learn``. None keeps
+        the parameters' values. "fmin_l_bfgs_b" maximises the log marginal
+        likelihood of the training targets under the network's NNGP, with
+        ``alpha`` as its noise variance (the NTK estimators too: their NTK has
+        no likelihood of its own), by scipy's L-BFGS-B with the exact gradient.
+        A callable ``optimizer(obj_func, initial_theta, bounds)`` returns
+        ``(theta_opt, func_min)``, as for
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor`. See the
+        user guide, "Learning hyperparameters".
+    n_restarts_optimizer : int, default=0
+        Further optimizer runs from log-uniform random starts within the
+        bounds, drawn by ``random_state``; the best run is kept.
+    learn : tuple of str or dict, default=("qk_std", "w_std")
+        The hyperparameters the optimizer learns, in log space: names among
+        "qk_std", "ov_std", "w_std", "b_std", "pos_std", "pos_scale" and
+        "alpha" (NNGP estimators only), or a dict ``{name: (low, high)}`` with
+        their bounds (by default ``(0.01, 100)``, and ``(1e-8, 100)`` for
+        ``alpha``). A name sets every layer field of that name, as the flat
+        parameters do.
 
     Attributes
     ----------
@@ -561,6 +588,18 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
     dual_coef_ : ndarray of shape (n_samples, n_targets)
         The gradient-flow filter ``h_t(A)`` (``A^-1`` for ``t=None``) applied to
         ``y_train_``: the mean is ``K_NTK(X, X_train_) @ dual_coef_``.
+    kernel_ : skattn.kernels.Layer
+        The network with the learned hyperparameters (the parameters' values
+        without an optimizer).
+    hyperparameters_ : dict
+        The values of the hyperparameters named in ``learn``, in the order of
+        ``theta`` in `log_marginal_likelihood` (the parameters' values without
+        an optimizer).
+    alpha_ : float
+        The ``alpha`` used: learned if ``learn`` names it, else ``alpha``.
+    log_marginal_likelihood_value_ : float
+        The log marginal likelihood of ``y_train_`` under the fitted network's
+        NNGP, with ``alpha_`` as noise variance.
     n_features_in_ : int
         Number of token positions of the training sequences.
     n_token_features_ : int
@@ -602,6 +641,7 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         architecture=None, kernel_method="exact", width=64, n_heads=1, n_samples=64,
         batch_size="auto", n_jobs=None, device=None, precision="highest",
         memory=None, verbose=False,
+        optimizer=None, n_restarts_optimizer=0, learn=DEFAULT_LEARN,
     ):
         super().__init__(
             n_blocks=n_blocks, attention=attention, scaling=scaling, qk_std=qk_std,
@@ -614,6 +654,7 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
             random_state=random_state, batch_size=batch_size, n_jobs=n_jobs, device=device,
             precision=precision,
             memory=memory, verbose=verbose,
+            optimizer=optimizer, n_restarts_optimizer=n_restarts_optimizer, learn=learn,
         )
         self.normalize_y = normalize_y
         self.t = t

@@ -75,7 +75,8 @@ def test_parameters_are_the_transformer_ones_plus_the_model_ones(cls):
                     n_jobs=None, device=None, precision="highest", memory=None,
                     verbose=False,
                     kernel_method="exact", width=64, n_heads=1, n_samples=64,
-                    random_state=None)
+                    random_state=None, optimizer=None, n_restarts_optimizer=0,
+                    learn=("qk_std", "w_std"))
     if cls in REGRESSORS:
         expected.update(normalize_y=False)
     if cls in (AttentionNTKRegressor, AttentionNTKClassifier):
@@ -291,7 +292,10 @@ def test_log_marginal_likelihood_matches_dense_formula(data):
     expected = (-0.5 * score @ np.linalg.solve(K, score) - 0.5 * np.linalg.slogdet(K)[1]
                 - 0.5 * N_TRAIN * np.log(2 * np.pi))
     assert reg.log_marginal_likelihood() == pytest.approx(expected, rel=1e-10)
-    assert not hasattr(AttentionNTKRegressor, "log_marginal_likelihood")
+    # every estimator has one, the NTK regressor's under the same network's NNGP
+    # (documented: its NTK has no likelihood of its own)
+    ntk = fitted(AttentionNTKRegressor, data, alpha=1e-3)
+    assert ntk.log_marginal_likelihood() == pytest.approx(expected, rel=1e-10)
 
 
 # --------------------------------------------------------------- classifiers
@@ -457,6 +461,12 @@ def _assert_plain_state(estimator):
         if isinstance(value, OwnPass):  # the training set's own pass: numpy leaves only
             leaves = jax.tree.leaves(tuple(value))
             assert leaves and all(type(a) is np.ndarray for a in leaves), key
+            continue
+        if isinstance(value, dict):  # hyperparameters_: {name: float}
+            assert all(type(k) is str and type(v) is float for k, v in value.items()), key
+            continue
+        if isinstance(value, tuple):  # learn: names
+            assert all(type(name) is str for name in value), key
             continue
         plain = isinstance(value, (np.ndarray, np.generic, str, int, float, bool, type(None)))
         assert plain or isinstance(value, Layer), (key, type(value))

@@ -1,0 +1,80 @@
+"""Cost of one log marginal likelihood and its gradient against one kernel.
+
+The issue's bar (#11): one evaluation of the NNGP log marginal likelihood with
+its gradient with respect to the learned hyperparameters takes at most 4x one
+evaluation of the train-train NNGP kernel of the same data.  Both are timed
+warm (compiled), side by side in one run, best of ``--repeats``::
+
+    .venv/bin/python benchmarks/marginal_likelihood_cost.py
+    .venv/bin/python benchmarks/marginal_likelihood_cost.py --dtype float32 --n 200
+
+The evaluation is the one the optimizer calls (``AttentionNNGPRegressor``'s
+``log_marginal_likelihood(theta, eval_gradient=True)``): the kernel, its
+Cholesky factorisation, ``A^-1`` and the kernel's vector-Jacobian product.
+The script also prints the time of the plain log marginal likelihood and of
+the VJP alone, and checks the gradient against central differences.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from skattn import AttentionNNGPRegressor
+from skattn.kernels import transformer
+
+LEARN = ("qk_std", "ov_std", "w_std", "pos_std", "alpha")
+
+
+def best_time(fn, repeats):
+    fn()  # compile
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--length", type=int, default=32)
+    parser.add_argument("--features", type=int, default=16)
+    parser.add_argument("--n-blocks", type=int, default=2)
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(args.n, args.length, args.features)).astype(args.dtype)
+    y = np.tanh(X[:, :, 0].mean(axis=1) * 3) + 0.1 * rng.normal(size=args.n)
+    params = dict(n_blocks=args.n_blocks, positional="sum", b_std=0.1, alpha=1e-2)
+    reg = AttentionNNGPRegressor(**params, dtype=args.dtype, learn=LEARN).fit(X, y)
+    theta = np.log(list(reg.hyperparameters_.values()))
+    layer = transformer(n_blocks=args.n_blocks, positional="sum", b_std=0.1)
+    W = rng.normal(size=(args.n, args.n))
+
+    kernel = best_time(lambda: layer(X, get="nngp"), args.repeats)
+    lml = best_time(lambda: reg.log_marginal_likelihood(theta), args.repeats)
+    vjp = best_time(lambda: layer.vjp(W + W.T, X), args.repeats)
+    both = best_time(lambda: reg.log_marginal_likelihood(theta, eval_gradient=True),
+                     args.repeats)
+
+    value, grad = reg.log_marginal_likelihood(theta, eval_gradient=True)
+    h, direction = 1e-4, rng.normal(size=len(theta))
+    numeric = (reg.log_marginal_likelihood(theta + h * direction)
+               - reg.log_marginal_likelihood(theta - h * direction)) / (2 * h)
+    error = abs(grad @ direction - numeric) / abs(numeric)
+
+    print(f"n={args.n}, L={args.length}, d={args.features}, n_blocks={args.n_blocks}, "
+          f"{args.dtype}, learned {list(reg.hyperparameters_)}")
+    print(f"NNGP kernel (train-train)          {kernel:8.3f} s   1.00x")
+    print(f"log marginal likelihood            {lml:8.3f} s   {lml / kernel:.2f}x")
+    print(f"kernel VJP alone                   {vjp:8.3f} s   {vjp / kernel:.2f}x")
+    print(f"log marginal likelihood + gradient {both:8.3f} s   {both / kernel:.2f}x")
+    print(f"gradient vs central differences: relative error {error:.1e}")
+
+
+if __name__ == "__main__":
+    main()
