@@ -32,3 +32,4 @@ figures: install
 	$(PY) examples/finite_training.py --out docs/figures
 	$(PY) examples/sqrt_softmax_monte_carlo.py --out docs/figures
 	$(PY) examples/long_series_pooling.py --out docs/figures
+	$(PY) examples/marginal_likelihood_surface.py --out docs/figures

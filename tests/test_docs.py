@@ -43,8 +43,8 @@ def test_docs_build_strict(site):
                  "kernels.SelfAttention", "kernels.transformer"]:
         assert f'id="skattn.{name}"' in api, name
     examples = (site / "examples.html").read_text()
-    assert examples.count('src="figures/') == 9
-    assert examples.count("ArgumentParser") == 9  # the scripts' sources are included
+    assert examples.count('src="figures/') == 10
+    assert examples.count("ArgumentParser") == 10  # the scripts' sources are included
 
 
 def test_site_opens_from_disk_without_network(site):

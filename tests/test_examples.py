@@ -27,6 +27,8 @@ CASES = {
     "finite_training.py": ([], "finite_training.png", ["matplotlib", "aeon"]),
     "sqrt_softmax_monte_carlo.py": ([], "sqrt_softmax_monte_carlo.png", ["matplotlib", "aeon"]),
     "long_series_pooling.py": ([], "long_series_pooling.png", ["matplotlib", "aeon"]),
+    "marginal_likelihood_surface.py": ([], "marginal_likelihood_surface.png",
+                                       ["matplotlib", "aeon"]),
 }
 
 
