@@ -161,3 +161,18 @@ def test_log_marginal_likelihood_arguments(learned):
         learned.log_marginal_likelihood(np.zeros(2))
     assert learned.log_marginal_likelihood(np.log([1.0, 1.0, 1e-12])) < \
         learned.log_marginal_likelihood_value_
+
+
+def test_calibrated_probabilities_use_the_learned_values(data):
+    X, y = data
+    labels = (y > np.median(y)).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = AttentionNNGPClassifier(**SMALL, optimizer="fmin_l_bfgs_b",
+                                      learn=("qk_std", "alpha")).fit(X, labels)
+    fixed = AttentionNNGPClassifier(**{**SMALL, **clf.hyperparameters_}).fit(X, labels)
+    assert clf.proba_scale_ == pytest.approx(fixed.proba_scale_, rel=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(X[:5]), fixed.predict_proba(X[:5]),
+                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(clf.decision_function(X[:5]), fixed.decision_function(X[:5]),
+                               rtol=1e-9)
