@@ -47,9 +47,12 @@ def test_grid_search_over_floats_compiles_the_kernel_once(data):
         with kernel_compilations() as names:
             GridSearchCV(est, grid, cv=3).fit(X, y)
         compiled[size] = sorted(names)
-    # an own pass and a pair pass for the folds' tiles and for the refit's (larger)
+    # the 27 fits of the 9-point grid compile what the 3 fits of one point do: an own
+    # pass and a pair pass per tile shape (the folds', the refit's, the validation
+    # sequences'), never one per value
     assert compiled[9] == compiled[1]
-    assert compiled[9] == sorted(["jit(_walk_chunk)", "jit(_chunk_kernels)"] * 2)
+    assert set(compiled[9]) == {"jit(_walk_chunk)", "jit(_chunk_kernels)"}
+    assert len(compiled[9]) <= 6
     with kernel_compilations() as names:  # b_std=0 and b_std>0: one structure
         est.fit(X, y).predict(X)
         est.set_params(b_std=0.3, qk_std=2.0).fit(X, y).predict(X)
