@@ -12,7 +12,7 @@ install: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet -e ".[test]"
 
 test: install
-	$(PY) -m pytest -q --durations=20 skattn tests
+	$(PY) -m pytest -q -n auto --durations=20 skattn tests
 
 demo: install
 	$(PY) -m skattn demo
