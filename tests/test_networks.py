@@ -7,8 +7,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from synthetic import padded_sequences
-from skattn.kernels import (Dense, Erf, Gelu, GlobalAvgPool, Identity, Layer, LayerNorm,
-                            Relu, SelfAttention, residual, serial, transformer)
+from skattn.kernels import (AvgPool1D, Conv1D, Dense, Erf, Gelu, GlobalAvgPool, Identity, Layer,
+                            LayerNorm, Relu, SelfAttention, paper_imdb, residual, serial,
+                            transformer)
 from skattn.networks import finite, monte_carlo_kernel
 
 WIDTH, SAMPLES = 128, 64
@@ -46,7 +47,17 @@ NETWORKS = {
     "sqrt-identity-sum-exp": head(Dense(), SelfAttention(
         attention="identity", scaling="sqrt", positional="sum", pos_decay="exp",
         qk_std=0.8)),
-    "transformer-post": transformer(n_blocks=1, positional="sum", b_std=0.1, mlp=False),
+    # windows on 4 tokens: in the sequences of 2 and 3 tokens some windows hold a real
+    # token at a padding centre (masked, as in the kernel), some padding only (zero)
+    "conv-same-stride-bias": head(Conv1D(filter_size=3, stride=2, padding="same",
+                                         w_std=1.3, b_std=0.4), Relu()),
+    "conv-valid-bias-avgpool-same": head(Conv1D(filter_size=3, b_std=0.3), Relu(),
+                                         AvgPool1D(window=2, stride=1, padding="same")),
+    "conv-circular-avgpool-valid": head(Conv1D(filter_size=2, padding="circular", w_std=0.9),
+                                        Erf(), AvgPool1D(window=3, stride=1)),
+    "paper-imdb": paper_imdb(filter_size=3, qk_std=0.7),
+    "transformer-post-conv": transformer(n_blocks=1, positional="sum", b_std=0.1, mlp=False,
+                                         filter_size=3),
     "transformer-pre-gelu": transformer(n_blocks=1, layer_norm="pre", activation="gelu",
                                         attention="relu", qk_std=0.5),
 }
@@ -171,6 +182,10 @@ class Custom(Layer):
     (lambda X: monte_carlo_kernel(SMALL, X, X, width=4, n_samples=2, diagonal=True),
      "X2 must be None"),
     (lambda X: monte_carlo_kernel(SMALL, X, width=4, n_samples=2, get="cov"), "get must be"),
+    (lambda X: monte_carlo_kernel(head(Conv1D(filter_size=5)), X, width=4, n_samples=2),
+     "Conv1D: a window of 5 tokens"),
+    (lambda X: monte_carlo_kernel(head(Conv1D()), X, X[1:2, :1], width=4, n_samples=2),
+     "X2: sample 0 has no real token left"),
 ])
 def test_bad_arguments_are_named(call, match, X):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -8,7 +8,8 @@ NNGP and the NTK, also where no closed form exists (softmax attention with
 ``1/sqrt(d)`` logits).
 """
 
-from . import _activations, _attention, _compose, _dense, _layernorm, _pooling  # noqa: F401
+from . import (_activations, _attention, _compose, _conv, _dense, _layernorm,  # noqa: F401
+               _pooling)
 from ._base import FiniteLayer, Network, counterpart, finite
 from ._monte_carlo import monte_carlo_kernel
 

@@ -27,7 +27,7 @@ class Sizes(NamedTuple):
     Attributes
     ----------
     width : int
-        Channels of every Dense and attention output.
+        Channels of every Dense, Conv1D and attention output.
     n_heads : int
         Attention heads.
     head_width : int
@@ -62,6 +62,10 @@ class FiniteLayer:
     def apply(self, params, x, mask):
         """The outputs for activations ``x`` and token mask ``mask`` ``(n, L)``."""
         raise NotImplementedError
+
+    def out_mask(self, mask):
+        """The token mask of the outputs (layers that keep the tokens return ``mask``)."""
+        return mask
 
 
 #: Kernel layer class -> function ``(layer, sizes) -> FiniteLayer``.
@@ -205,7 +209,7 @@ def finite(layer, *, width, n_heads=1, head_width=None, out_width=1):
         :func:`~skattn.kernels.transformer`); its hyperparameters are read
         from it, not copied.
     width : int
-        Channels of every Dense and attention output (the last one's is
+        Channels of every Dense, Conv1D and attention output (the last one's is
         ``out_width``).
     n_heads : int, default=1
         Heads of every attention layer.

@@ -30,8 +30,13 @@ class FiniteSerial(FiniteLayer):
 
     def apply(self, params, x, mask):
         for layer, p in zip(self.layers, params):
-            x = layer.apply(p, x, mask)
+            x, mask = layer.apply(p, x, mask), layer.out_mask(mask)
         return x
+
+    def out_mask(self, mask):
+        for layer in self.layers:
+            mask = layer.out_mask(mask)
+        return mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +54,9 @@ class FiniteResidual(FiniteLayer):
 
     def apply(self, params, x, mask):
         return x + self.branch.apply(params, x, mask)
+
+    def out_mask(self, mask):
+        return self.branch.out_mask(mask)
 
 
 @counterpart(Serial)

@@ -23,7 +23,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from sklearn.utils import check_random_state
 
-from ..kernels._compute import _parse_get, prepare
+from ..kernels._compute import _parse_get, check_tokens_left, prepare
 from ._base import finite
 
 #: Bound on the elements of per-example gradients held at once (two blocks).
@@ -102,7 +102,7 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
     X2 : array-like of shape (n2, L2, d) or (n2, L2), default=None
         None means ``X1`` against itself.
     width : int
-        Channels of every Dense and attention output of the networks.
+        Channels of every Dense, Conv1D and attention output of the networks.
     n_heads : int, default=1
         Heads of every attention layer.
     head_width : int or None, default=None
@@ -162,6 +162,9 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
     net = finite(layer, width=width, n_heads=n_heads, head_width=head_width,
                  out_width=out_width)
     v1, m1, v2, m2, dtype = prepare(X1, X2)
+    check_tokens_left(layer, m1, "X1")
+    if v2 is not None:
+        check_tokens_left(layer, m2, "X2")
     n1, n2 = len(v1), len(v1) if v2 is None else len(v2)
     symmetric = v2 is None and not diagonal
     base = jax.random.key(seed_of(random_state))
@@ -219,9 +222,9 @@ def _block_rows(net, key, shape, dtype, kinds, n):
 
 
 def _pad_rows(values, mask, rows, dtype):
-    """Pad to a multiple of ``rows`` sequences with one-token dummies (cropped later)."""
+    """Pad to a multiple of ``rows`` sequences with dummies of zero tokens, all real
+    (so that no window leaves them empty; cropped later)."""
     extra = -len(values) % rows
-    dummy = np.zeros((extra, mask.shape[1]), bool)
-    dummy[:, 0] = True
+    dummy = np.ones((extra, mask.shape[1]), bool)
     return (np.pad(values, ((0, extra), (0, 0), (0, 0))).astype(dtype),
             np.concatenate([mask, dummy]).astype(dtype))

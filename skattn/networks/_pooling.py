@@ -1,9 +1,25 @@
-"""Global average pooling of finite width."""
+"""Average pooling of finite width: windows (AvgPool1D) or the whole sequence."""
 
 import dataclasses
 
-from ..kernels import GlobalAvgPool
+from ..kernels import AvgPool1D, GlobalAvgPool
 from ._base import FiniteLayer, counterpart
+from ._windows import FiniteWindows
+
+
+@dataclasses.dataclass(frozen=True)
+class FiniteAvgPool1D(FiniteWindows):
+    """Mean of each window's tokens, padding counted as zeros and the divisor kept
+    at ``window``, as in :class:`~skattn.kernels.AvgPool1D`."""
+
+    layer: AvgPool1D
+    size_name = "window"
+
+    def init(self, key, spec, out_width=None):
+        return (), self.out_shape(spec, spec.shape[-1])
+
+    def apply(self, params, x, mask):
+        return self.taps(x).mean(axis=2) * self.out_mask(mask)[..., None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +36,11 @@ class FiniteGlobalAvgPool(FiniteLayer):
             raise ValueError("GlobalAvgPool needs token-level inputs; the tokens were "
                              "already pooled.")
         return (x * mask[..., None]).sum(axis=1) / mask.sum(axis=1)[:, None]
+
+
+@counterpart(AvgPool1D)
+def _avg_pool(layer, sizes):
+    return FiniteAvgPool1D(layer)
 
 
 @counterpart(GlobalAvgPool)
