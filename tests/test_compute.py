@@ -104,7 +104,8 @@ def test_two_devices_give_the_same_kernels(data, whole, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "k.npy"), whole[0]["ntk"], rtol=ROUNDING)
 
 
-@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-15), (np.float32, 2e-7)])
+# float32: 2 ulps of pi/2 (an H200's sqrt and FMAs gave 2.2e-7, the CPU's less)
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-15), (np.float32, 2.4e-7)])
 def test_vectorised_arcsine_is_accurate(dtype, tolerance):
     with jax.enable_x64(dtype == np.float64):
         assert reference_error(dtype) < tolerance
