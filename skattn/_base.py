@@ -23,7 +23,7 @@ from ._inputs import as_float, as_sequences, reject_ragged
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
-from .kernels._compute import PRECISIONS
+from .kernels._compute import PRECISIONS, own_pass_nbytes
 from .kernels._engine import Engine
 from .networks import monte_carlo_kernel
 from .networks._monte_carlo import seed_of
@@ -31,6 +31,9 @@ from .networks._monte_carlo import seed_of
 _NONNEGATIVE = Interval(Real, 0, None, closed="left")
 #: The estimators' architecture defaults: those of `transformer` (neural-tangents')
 #: except that the kernel sees token order, chosen by benchmarks/defaults.py.
+#: Largest training-set pass a fitted model keeps (``train_pass_``): beyond it
+#: (long sequences: 2 L**2 entries a sequence) predictions walk it again.
+KEPT_PASS_BYTES = 2**30
 ARCHITECTURE_DEFAULTS = {**TRANSFORMER_DEFAULTS, "positional": "sum", "val_pos_emb": True}
 #: The constraint of the gradient-descent estimators' training time ``t``.
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}
@@ -215,7 +218,10 @@ class _AttentionBase(LearnedHyperparametersMixin, BaseEstimator):
         if self.kernel_method != "exact":
             return None
         layer = self._architecture() if layer is None else layer
-        return self._engine().own_pass(layer, as_float(X, self.dtype))
+        X = as_float(X, self.dtype)
+        if own_pass_nbytes(layer, X) > KEPT_PASS_BYTES:  # long sequences: walk again
+            return None
+        return self._engine().own_pass(layer, X)
 
     def _engine(self):
         """How the kernels are computed: the engine of the estimator's parameters."""

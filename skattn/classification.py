@@ -336,7 +336,9 @@ class AttentionNNGPClassifier(_AttentionClassifier):
         The training sequences' own pass through the network (their attention
         matrices, token variances and kernel diagonal), kept so that
         predictions compute only the new sequences' pass and the cross pairs;
-        None with ``kernel_method="monte_carlo"``.
+        None with ``kernel_method="monte_carlo"``, or when it would take
+        more than 1 GiB (long sequences: ``2 L**2`` entries a sequence), in
+        which case predictions walk the training set again.
     y_train_ : ndarray of shape (n_samples, n_classes)
         The centred one-hot targets.
     posterior_ : NNGPModel
@@ -577,7 +579,9 @@ class AttentionNTKClassifier(GradientDescentMixin, _AttentionClassifier):
         The training sequences' own pass through the network (their attention
         matrices, token variances and kernel diagonal), kept so that
         predictions compute only the new sequences' pass and the cross pairs;
-        None with ``kernel_method="monte_carlo"``.
+        None with ``kernel_method="monte_carlo"``, or when it would take
+        more than 1 GiB (long sequences: ``2 L**2`` entries a sequence), in
+        which case predictions walk the training set again.
     y_train_ : ndarray of shape (n_samples, n_classes)
         The centred one-hot targets.
     posterior_ : NTKModel

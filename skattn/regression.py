@@ -314,7 +314,9 @@ class AttentionNNGPRegressor(_AttentionRegressor):
         The training sequences' own pass through the network (their attention
         matrices, token variances and kernel diagonal), kept so that
         predictions compute only the new sequences' pass and the cross pairs;
-        None with ``kernel_method="monte_carlo"``.
+        None with ``kernel_method="monte_carlo"``, or when it would take
+        more than 1 GiB (long sequences: ``2 L**2`` entries a sequence), in
+        which case predictions walk the training set again.
     y_train_ : ndarray of shape (n_samples, n_targets)
         Targets as fitted (standardised when ``normalize_y=True``).
     posterior_ : NNGPModel
@@ -577,7 +579,9 @@ class AttentionNTKRegressor(GradientDescentMixin, _AttentionRegressor):
         The training sequences' own pass through the network (their attention
         matrices, token variances and kernel diagonal), kept so that
         predictions compute only the new sequences' pass and the cross pairs;
-        None with ``kernel_method="monte_carlo"``.
+        None with ``kernel_method="monte_carlo"``, or when it would take
+        more than 1 GiB (long sequences: ``2 L**2`` entries a sequence), in
+        which case predictions walk the training set again.
     y_train_ : ndarray of shape (n_samples, n_targets)
         Targets as fitted (standardised when ``normalize_y=True``).
     posterior_ : NTKModel

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from synthetic import padded_sequences
-from skattn import AttentionNNGPRegressor, AttentionNTKClassifier
-from skattn.kernels import _compute
+from skattn import AttentionNNGPRegressor, AttentionNTKClassifier, _base
+from skattn.kernels import _compute, transformer
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +58,36 @@ def test_std_from_the_pass_equals_the_diagonal_of_the_covariance(data):
     _, cov = reg.predict(X_test, return_cov=True)
     np.testing.assert_allclose(std, np.sqrt(np.clip(np.diag(cov), 0, None)), rtol=1e-6,
                                atol=1e-12)
+
+
+def test_a_pass_too_large_to_keep_is_walked_again(data, walked, monkeypatch):
+    """Long sequences: the model keeps no pass larger than KEPT_PASS_BYTES and
+    predicts as one that kept it, walking the training set again."""
+    X, y, X_test = data
+    kept = AttentionNNGPRegressor(n_blocks=1, batch_size=4).fit(X, y)
+    monkeypatch.setattr(_base, "KEPT_PASS_BYTES", 0)
+    lean = AttentionNNGPRegressor(n_blocks=1, batch_size=4).fit(X, y)
+    assert lean.train_pass_ is None and kept.train_pass_ is not None
+    walked.clear()
+    mean, std = lean.predict(X_test, return_std=True)
+    assert walked.count(len(X)) == 1 and set(walked) == {len(X), len(X_test)}
+    np.testing.assert_allclose(mean, kept.predict(X_test), rtol=1e-12)
+    np.testing.assert_allclose(std, kept.predict(X_test, return_std=True)[1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("cross", [False, True])
+def test_long_sequences_are_computed_in_blocks_whose_sides_fit(data, walked, monkeypatch, cross):
+    """Host memory stays bounded by the task, whatever n: with room for the
+    sides of 8 sequences, every walk gets at most 4 (one block's rows or
+    columns, a whole number of tiles), and the blocks give the kernel of one task."""
+    X, _, X_test = data
+    layer = transformer(n_blocks=1)
+    X2 = X_test if cross else None
+    whole = layer(X, X2, get=("nngp", "ntk"), batch_size=2)
+    per_sequence = _compute.side_entries(layer, *X.shape[1:], X.dtype) * X.dtype.itemsize
+    monkeypatch.setattr(_compute, "TASK_SIDES_BYTES", 8 * per_sequence)
+    walked.clear()
+    blocks = layer(X, X2, get=("nngp", "ntk"), batch_size=2)
+    assert max(walked) <= 4 and sum(walked) > len(X)
+    for kind in whole:
+        np.testing.assert_allclose(blocks[kind], whole[kind], rtol=1e-12)

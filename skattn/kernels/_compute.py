@@ -58,6 +58,11 @@ CHUNKS_IN_FLIGHT = 2
 TASKS_PER_WORKER = 4
 #: Largest task side (in sequences) when the kernel goes to a memory map.
 OUT_BLOCK_SEQUENCES = 4096
+#: Host memory the sides of one task's sequences may take.  A kernel of longer
+#: or more sequences is computed in square blocks whose sides fit (each walks
+#: its own sequences: the ``O(n)`` own pass once more per block row and column).
+#: At L=1024 a sequence's sides take 8 MiB in float32, so blocks of 64.
+TASK_SIDES_BYTES = 2**30
 #: Show a progress bar by default from this many tiles on.
 PROGRESS_FROM_TILES = 2000
 
@@ -239,6 +244,14 @@ class OwnPass(NamedTuple):
         return sum(a.nbytes for a in jax.tree.leaves((self.sides, self.diagonal)))
 
 
+def own_pass_nbytes(layer, X):
+    """Bytes an :class:`OwnPass` of the sequences ``X`` (an array) would take."""
+    n, length = X.shape[:2]
+    width = X.shape[2] if X.ndim == 3 else 1
+    entries = side_entries(layer, length, width, X.dtype) + len(KINDS)
+    return n * entries * X.dtype.itemsize
+
+
 def own_pass(layer, X, *, device=None, precision="highest"):
     """Each sequence of ``X`` with itself, ``O(n)``: an :class:`OwnPass`."""
     check_precision(precision)
@@ -350,6 +363,14 @@ def _task_blocks(n1, n2, shape, symmetric, workers, max_size=None):
             for a, b in tile_pairs(count1, count2, symmetric)]
 
 
+def task_side_limit(layer, shape, dtype, to_file=False):
+    """Most sequences a side of one task: ``TASK_SIDES_BYTES`` of sides for its
+    two batches (and ``OUT_BLOCK_SEQUENCES`` when the kernel goes to a file)."""
+    per_sequence = side_entries(layer, *shape, dtype) * np.dtype(dtype).itemsize
+    limit = max(1, TASK_SIDES_BYTES // max(1, 2 * per_sequence))
+    return min(limit, OUT_BLOCK_SEQUENCES) if to_file else limit
+
+
 def _surviving(parts):
     """Pass results through; a worker that died becomes an error that says what to do."""
     try:
@@ -432,7 +453,7 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
                               side_entries(layer, *v1.shape[1:], dtype))
     shape = tile_shape(n2, side, symmetric)
     blocks = _task_blocks(n1, n2, shape, symmetric, workers,
-                          None if out is None else OUT_BLOCK_SEQUENCES)
+                          task_side_limit(layer, v1.shape[1:], dtype, out is not None))
     whole = out is None and len(blocks) == 1  # one task's kernels are the result
     result = None if whole else _output(kinds, (n1, n2), dtype, out)
 
