@@ -5,8 +5,22 @@ A batch of sequences is a float array of shape ``(n, L, d)``: ``n`` sequences of
 NaN is padding.  A 2-D array ``(n, L)`` means ``L`` tokens of one feature.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse
+
+
+class Sequences(NamedTuple):
+    """A validated padded batch: what :func:`as_sequences` returns.
+
+    ``values`` ``(n, L, d)`` with padding tokens set to 0, ``mask`` ``(n, L)``
+    True where a real token stands.  Code that receives one (the kernel
+    engine, from an estimator's kept pass) trusts it and checks nothing again.
+    """
+
+    values: np.ndarray
+    mask: np.ndarray
 
 
 def as_sequences(X, name="X", dtype=None):
@@ -24,10 +38,11 @@ def as_sequences(X, name="X", dtype=None):
 
     Returns
     -------
-    values : ndarray of shape (n, L, d)
-        ``X`` with padding tokens set to zero.
-    token_mask : ndarray of bool, shape (n, L)
-        True where a real token stands.
+    Sequences
+        ``(values, token_mask)``: ``X`` of shape ``(n, L, d)`` with padding
+        tokens set to zero, and a bool ``(n, L)`` array, True where a real
+        token stands.  A :class:`Sequences` given as ``X`` is returned as it
+        is (cast to ``dtype`` if one is given).
 
     Raises
     ------
@@ -35,6 +50,8 @@ def as_sequences(X, name="X", dtype=None):
         If ``X`` is not 2-D or 3-D, is empty, holds inf, has a token with only
         some NaN features, or a sequence made only of padding.
     """
+    if isinstance(X, Sequences):  # validated before
+        return X if dtype is None else Sequences(X.values.astype(dtype, copy=False), X.mask)
     reject_ragged(X, name)
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
@@ -55,7 +72,7 @@ def as_sequences(X, name="X", dtype=None):
         raise ValueError(f"{name} is empty: got shape {X.shape}.")
 
     token_mask = check_tokens(X, name)
-    return np.where(np.isnan(X), 0, X), token_mask
+    return Sequences(np.where(np.isnan(X), 0, X), token_mask)
 
 
 def reject_ragged(X, name="X"):

@@ -91,3 +91,18 @@ def test_long_sequences_are_computed_in_blocks_whose_sides_fit(data, walked, mon
     assert max(walked) <= 4 and sum(walked) > len(X)
     for kind in whole:
         np.testing.assert_allclose(blocks[kind], whole[kind], rtol=1e-12)
+
+
+def test_the_training_sequences_are_validated_once(data, monkeypatch):
+    """Predictions trust the validated sequences the kept pass holds: the token
+    checks run on the new sequences only, never on X_train_ again."""
+    from skattn import _inputs
+
+    X, y, X_test = data
+    reg = AttentionNNGPRegressor(n_blocks=1, batch_size=4).fit(X, y)
+    checked = []
+    check = _inputs.check_tokens
+    monkeypatch.setattr(_inputs, "check_tokens",
+                        lambda values, name="X": checked.append(len(values)) or check(values, name))
+    reg.predict(X_test, return_std=True)
+    assert checked and set(checked) == {len(X_test)}

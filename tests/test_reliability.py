@@ -140,7 +140,7 @@ def test_compute_kernel_refuses_a_sparse_matrix():
 def test_a_device_name_survives_clone_and_pickle(data):
     X, X_test, score, _ = data
     reg = AttentionNNGPRegressor(**SMALL, device="cpu:0").fit(X, score)
-    # "cpu" against "cpu:0", so that a GPU machine compares like with like
+    # the CPU against the CPU (by name and by object), also on a GPU machine
     cpu = jax.devices("cpu")[0]
     expected = AttentionNNGPRegressor(**SMALL, device="cpu").fit(X, score).predict(X_test)
     assert_array_equal(reg.predict(X_test), expected)
@@ -150,7 +150,7 @@ def test_a_device_name_survives_clone_and_pickle(data):
     assert cross_val_score(reg, X, score, cv=2).shape == (2,)
     layer = transformer(n_blocks=1)
     assert_array_equal(layer(X, device="cpu"), layer(X, device=cpu))  # resolved where the work runs
-    assert_array_equal(layer.diag(X, device="cpu:0"), layer.diag(X))
+    assert_array_equal(layer.diag(X, device="cpu:0"), layer.diag(X, device=cpu))
 
 
 @pytest.mark.parametrize("device, error, match", [

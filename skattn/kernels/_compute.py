@@ -41,7 +41,7 @@ import joblib
 import numpy as np
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-from .._inputs import as_sequences
+from .._inputs import Sequences, as_sequences
 from ._devices import resolve_device
 from ._state import input_state
 from ._tiling import power_of_two_at_least, resolve_batch_size, tile_shape
@@ -201,15 +201,18 @@ def _tiles(values, mask, side):
             mask.reshape(count, side, length))
 
 
-def prepare(X1, X2=None):
+def prepare(X1, X2=None, passes=(None, None)):
     """Validate inputs: ``(v1, m1, v2, m2, dtype)`` with equal token counts.
 
-    ``v2`` and ``m2`` are None when ``X2`` is None.
+    ``v2`` and ``m2`` are None when ``X2`` is None.  A batch whose
+    :class:`OwnPass` is given is not checked again: its pass holds its
+    validated :class:`~skattn._inputs.Sequences`.
     """
-    v1, m1 = as_sequences(X1, "X1")
+    known = lambda X, own: X if own is None or own.sequences is None else own.sequences  # noqa: E731
+    v1, m1 = as_sequences(known(X1, passes[0]), "X1")
     if X2 is None:
         return v1, m1, None, None, v1.dtype
-    v2, m2 = as_sequences(X2, "X2")
+    v2, m2 = as_sequences(known(X2, passes[1]), "X2")
     if v1.shape[2] != v2.shape[2]:
         raise ValueError(
             f"X1 has {v1.shape[2]} features per token but X2 has {v2.shape[2]}."
@@ -229,26 +232,30 @@ def tile_pairs(count1, count2, symmetric):
 
 class OwnPass(NamedTuple):
     """What each sequence's pass with itself produced: the sides the pairs
-    read (each leaf with a leading sequence axis) and the kernels' diagonal
-    (``{"nngp": (n,), "ntk": (n,)}``).  Plain numpy arrays: a fitted estimator
-    keeps its training set's, and pickles it."""
+    read (each leaf with a leading sequence axis), the kernels' diagonal
+    (``{"nngp": (n,), "ntk": (n,)}``) and the validated sequences themselves
+    (:class:`~skattn._inputs.Sequences`, so that they are not checked again).
+    Plain numpy arrays: a fitted estimator keeps its training set's, and
+    pickles it."""
 
     sides: object
     diagonal: dict
+    sequences: Sequences = None  # None: a pass pickled before it kept them
 
     def __getitem__(self, rows):
-        return OwnPass(_take(self.sides, rows), {k: v[rows] for k, v in self.diagonal.items()})
+        return OwnPass(_take(self.sides, rows), {k: v[rows] for k, v in self.diagonal.items()},
+                       None if self.sequences is None else Sequences(*(a[rows] for a in self.sequences)))
 
     @property
     def nbytes(self):
-        return sum(a.nbytes for a in jax.tree.leaves((self.sides, self.diagonal)))
+        return sum(a.nbytes for a in jax.tree.leaves(tuple(self)))
 
 
 def own_pass_nbytes(layer, X):
     """Bytes an :class:`OwnPass` of the sequences ``X`` (an array) would take."""
     n, length = X.shape[:2]
     width = X.shape[2] if X.ndim == 3 else 1
-    entries = side_entries(layer, length, width, X.dtype) + len(KINDS)
+    entries = side_entries(layer, length, width, X.dtype) + len(KINDS) + length * (width + 1)
     return n * entries * X.dtype.itemsize
 
 
@@ -263,7 +270,8 @@ def own_pass(layer, X, *, device=None, precision="highest"):
                               side_entries=side_entries(layer, *v.shape[1:], v.dtype))
     _, _, sides, diagonal = walk_tiles(layer, v, m, side, device, precision)
     flat = lambda a: a.reshape(-1, *a.shape[2:])[:len(v)]  # noqa: E731
-    return OwnPass(jax.tree.map(flat, sides), {k: flat(d) for k, d in diagonal.items()})
+    return OwnPass(jax.tree.map(flat, sides), {k: flat(d) for k, d in diagonal.items()},
+                   Sequences(v, m))
 
 
 def _tile_pass(values, mask, sides, side):
@@ -438,7 +446,10 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     """
     kinds = _parse_get(get)
     check_precision(precision)
-    v1, m1, v2, m2, dtype = prepare(X1, X2)
+    pass1, pass2 = passes
+    if X2 is None:
+        pass2 = pass1
+    v1, m1, v2, m2, dtype = prepare(X1, X2, (pass1, pass2))
     check_tokens_left(layer, m1, "X1")
     if v2 is not None:
         check_tokens_left(layer, m2, "X2")
@@ -457,9 +468,6 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     whole = out is None and len(blocks) == 1  # one task's kernels are the result
     result = None if whole else _output(kinds, (n1, n2), dtype, out)
 
-    pass1, pass2 = passes
-    if symmetric:
-        pass2 = pass1
     cut = lambda known, rows: None if known is None else known[rows]  # noqa: E731
 
     def block_args(rows, cols):
