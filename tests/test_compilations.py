@@ -9,18 +9,21 @@ from sklearn.model_selection import GridSearchCV
 
 from synthetic import padded_sequences
 from skattn import AttentionNNGPRegressor
-from skattn.kernels import Dense, SelfAttention, transformer
+from skattn.kernels import (Conv1D, Dense, GlobalAvgPool, Relu, SelfAttention, serial,
+                            transformer)
+from skattn.networks import finite, monte_carlo_kernel
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
 
 @contextlib.contextmanager
-def kernel_compilations():
-    """Names of the engine's functions XLA compiles inside the block."""
+def kernel_compilations(fragment="chunk"):
+    """Names of the functions XLA compiles inside the block whose names hold
+    ``fragment`` (default: the engine's)."""
     names = []
 
     def listener(event, duration, **kwargs):
-        if event == COMPILE_EVENT and "chunk" in str(kwargs.get("fun_name", "")):
+        if event == COMPILE_EVENT and fragment in str(kwargs.get("fun_name", "")):
             names.append(kwargs["fun_name"])
 
     jax.clear_caches()
@@ -91,3 +94,32 @@ def test_traced_values_are_not_checked_but_concrete_ones_are():
     # a layer built from a traced value (as the marginal likelihood's gradient does)
     grad = jax.grad(lambda w: Dense(w_std=w).w_std ** 2)(3.0)
     assert grad == 6.0
+
+
+def test_finite_networks_compile_once_per_structure(data):
+    """Finite networks are pytrees with traced hyperparameters: Monte Carlo
+    kernels at two values of every float compile one program; a new width
+    compiles another."""
+    X = data[0][:4].astype(np.float32)
+
+    def network(w_std, qk_std, pos_scale):
+        return serial(Conv1D(filter_size=2, padding="same", w_std=w_std), Relu(),
+                      SelfAttention(qk_std=qk_std, positional="sum", pos_decay="exp",
+                                    pos_scale=pos_scale), GlobalAvgPool(), Dense())
+
+    kwargs = dict(n_heads=2, n_samples=2, random_state=0)
+    with kernel_compilations("_moments") as names:
+        one = monte_carlo_kernel(network(1.0, 1.0, 1.0), X, width=4, **kwargs)
+        two = monte_carlo_kernel(network(2.0, 0.5, 3.0), X, width=4, **kwargs)
+    assert names == ["jit(_moments)"]
+    assert not np.allclose(one, two)  # the new values were used, not the old program's
+    with kernel_compilations("_moments") as names:
+        monte_carlo_kernel(network(1.0, 1.0, 1.0), X, width=6, **kwargs)
+    assert names == ["jit(_moments)"]
+    # the functional API: a network is an argument of jit, not a static one
+    apply = jax.jit(lambda net, params: net.apply(params, X))
+    nets = [finite(network(w, 1.0, 1.0), width=4) for w in (1.0, 2.0)]
+    params = nets[0].init(jax.random.key(0), X)
+    with kernel_compilations("<lambda>") as names:
+        outputs = [apply(net, params) for net in nets]
+    assert len(names) == 1 and not np.allclose(*outputs)

@@ -81,6 +81,14 @@ def _unflatten(cls, aux, leaves):
     return layer
 
 
+def register_pytree(cls):
+    """Register the frozen dataclass ``cls`` as a pytree: its :func:`hyperparameter`
+    and :func:`sublayers` fields are the children, the other fields static."""
+    jax.tree_util.register_pytree_with_keys(
+        cls, _flatten, lambda aux, leaves: _unflatten(cls, aux, leaves))
+    return cls
+
+
 @dataclasses.dataclass(frozen=True)
 class Layer:
     """A layer of an infinitely wide network, seen through its kernels.
@@ -115,8 +123,7 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        jax.tree_util.register_pytree_with_keys(
-            cls, _flatten, lambda aux, leaves: _unflatten(cls, aux, leaves))
+        register_pytree(cls)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):

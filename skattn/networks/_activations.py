@@ -6,7 +6,7 @@ import jax
 
 from ..kernels import Erf, Gelu, Identity, Relu
 from ..kernels._activations import _Activation
-from ._base import FiniteLayer, counterpart
+from ._base import FiniteLayer, counterpart, sublayers
 
 #: The function whose Gaussian expectations each kernel activation computes.
 #: All map 0 to 0, so padding tokens stay zero.
@@ -22,7 +22,7 @@ FUNCTIONS = {
 class FiniteActivation(FiniteLayer):
     """``phi(x)`` channel by channel, ``phi`` the function of the kernel activation."""
 
-    layer: _Activation
+    layer: _Activation = sublayers()
 
     def apply(self, params, x, mask):
         for cls in type(self.layer).__mro__:

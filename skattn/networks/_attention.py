@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 from ..kernels import SelfAttention
 from ..kernels._attention import positional_covariance
-from ._base import FiniteLayer, Sizes, counterpart, normal
+from ._base import FiniteLayer, Sizes, counterpart, normal, sublayers
 
 _MAPS = {"identity": lambda x: x, "relu": jax.nn.relu, "abs": jnp.abs}
 
@@ -46,7 +46,7 @@ def covariance_root(layer, length, dtype):
 class FiniteSelfAttention(FiniteLayer):
     """Multi-head self-attention with the hyperparameters of ``layer``."""
 
-    layer: SelfAttention
+    layer: SelfAttention = sublayers()
     sizes: Sizes
     maps_channels = True
 

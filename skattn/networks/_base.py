@@ -9,6 +9,12 @@ parameter is a standard normal draw, and a layer multiplies its weights by
 ``std / sqrt(fan_in)``, so that the kernels of :mod:`skattn.kernels` are the
 limits of the finite networks' output covariance (NNGP) and of the inner
 products of their parameter gradients (NTK) as the widths grow.
+
+Finite layers and networks are pytrees by the kernel layers' mechanism
+(:mod:`skattn.kernels._base`): the kernel layer a finite layer wraps, and the
+finite layers of a composition, are children, so the float hyperparameters are
+leaves that ``jax.jit`` traces; the widths, the sizes and the strings are
+static.  A new ``w_std`` is not a new compilation.
 """
 
 import dataclasses
@@ -18,7 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..kernels import Layer
+from ..kernels import Layer, sublayers
+from ..kernels._base import register_pytree
 
 
 class Sizes(NamedTuple):
@@ -43,13 +50,21 @@ class Sizes(NamedTuple):
 class FiniteLayer:
     """A layer of finite width, the counterpart of a kernel layer.
 
-    Subclasses are frozen (hashable) dataclasses and implement :meth:`init`
-    and :meth:`apply`.  Token-level activations have shape ``(n, L, c)`` and
-    are zero at padding tokens; after global pooling they are ``(n, c)``.
+    Subclasses are frozen dataclasses and implement :meth:`init` and
+    :meth:`apply`; every subclass is a pytree, its kernel layer (and finite
+    sublayers) declared with :func:`~skattn.kernels.sublayers` as children,
+    its other fields (sizes) static.  Code in :meth:`apply` uses the
+    hyperparameters arithmetically: they are traced.  Token-level activations
+    have shape ``(n, L, c)`` and are zero at padding tokens; after global
+    pooling they are ``(n, c)``.
     """
 
     #: Whether the layer chooses its number of output channels (Dense, attention).
     maps_channels = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register_pytree(cls)
 
     def init(self, key, shape, out_width=None):
         """Draw the parameters for inputs of ``shape``; return ``(params, output shape)``.
@@ -107,14 +122,17 @@ def split_padding(X):
     return jnp.where(jnp.isnan(X), 0, X), (~padding).astype(X.dtype)
 
 
+@register_pytree
 @dataclasses.dataclass(frozen=True)
 class Network:
     """A finite-width network, sampled and applied functionally.
 
     Build it with :func:`finite`.  ``params = net.init(key, X)`` draws the
     parameters (a pytree of standard normal arrays) for sequences shaped like
-    ``X``; ``net.apply(params, X)`` runs the network.  Being a hashable value,
-    a network can be a static argument of ``jax.jit``.
+    ``X``; ``net.apply(params, X)`` runs the network.  A network is a pytree:
+    pass it to a jitted function as an argument, and networks that differ in
+    their float hyperparameters only share one compilation (the widths and
+    the layers' structure are static).
 
     Attributes
     ----------
@@ -126,8 +144,8 @@ class Network:
         Output channels.
     """
 
-    layer: Layer
-    root: FiniteLayer
+    layer: Layer = sublayers()
+    root: FiniteLayer = sublayers()
     out_width: int
 
     def init(self, key, X):

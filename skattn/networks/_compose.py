@@ -5,7 +5,7 @@ import dataclasses
 import jax
 
 from ..kernels import Residual, Serial
-from ._base import FiniteLayer, build, counterpart
+from ._base import FiniteLayer, build, counterpart, sublayers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,7 +13,7 @@ class FiniteSerial(FiniteLayer):
     """Layers applied one after the other; the last one that maps channels
     gives the requested output width."""
 
-    layers: tuple
+    layers: tuple = sublayers()
 
     @property
     def maps_channels(self):
@@ -43,7 +43,7 @@ class FiniteSerial(FiniteLayer):
 class FiniteResidual(FiniteLayer):
     """``h + f(h)``: the branch maps back to the input's channels."""
 
-    branch: FiniteLayer
+    branch: FiniteLayer = sublayers()
 
     def init(self, key, spec, out_width=None):
         params, out = self.branch.init(key, spec, spec.shape[-1])

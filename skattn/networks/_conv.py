@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ..kernels import Conv1D
-from ._base import Sizes, counterpart, normal
+from ._base import Sizes, counterpart, normal, sublayers
 from ._windows import FiniteWindows
 
 
@@ -19,7 +19,7 @@ class FiniteConv1D(FiniteWindows):
     diagonal; Novak et al. 2019).  Padding tokens are zeros inside a window.
     """
 
-    layer: Conv1D
+    layer: Conv1D = sublayers()
     sizes: Sizes
     maps_channels = True
 

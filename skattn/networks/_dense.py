@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ..kernels import Dense
-from ._base import FiniteLayer, Sizes, counterpart, normal
+from ._base import FiniteLayer, Sizes, counterpart, normal, sublayers
 
 
 def token_mask(x, mask):
@@ -22,7 +22,7 @@ class FiniteDense(FiniteLayer):
     Padding tokens stay zero, as the kernel's remasking keeps their entries zero.
     """
 
-    layer: Dense
+    layer: Dense = sublayers()
     sizes: Sizes
     maps_channels = True
 

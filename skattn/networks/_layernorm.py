@@ -5,7 +5,7 @@ import dataclasses
 import jax.numpy as jnp
 
 from ..kernels import LayerNorm
-from ._base import FiniteLayer, counterpart
+from ._base import FiniteLayer, counterpart, sublayers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,7 +13,7 @@ class FiniteLayerNorm(FiniteLayer):
     """``(x - mean) / sqrt(eps + var)`` over each token's channels, no affine
     parameters (neural-tangents ``stax.LayerNorm``); padding tokens stay zero."""
 
-    layer: LayerNorm
+    layer: LayerNorm = sublayers()
 
     def apply(self, params, x, mask):
         centred = x - x.mean(axis=-1, keepdims=True)

@@ -77,7 +77,7 @@ def _moments(net, kinds, keys, used, x1, m1, x2, m2):
     return {kind: (a.sum(axis=0), b.sum(axis=0)) for kind, (a, b) in parts.items()}
 
 
-_jit_moments = jax.jit(_moments, static_argnums=(0, 1))
+_jit_moments = jax.jit(_moments, static_argnums=1)  # the network is traced
 
 
 def _blocks(n, size):

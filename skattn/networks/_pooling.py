@@ -3,7 +3,7 @@
 import dataclasses
 
 from ..kernels import AvgPool1D, GlobalAvgPool
-from ._base import FiniteLayer, counterpart
+from ._base import FiniteLayer, counterpart, sublayers
 from ._windows import FiniteWindows
 
 
@@ -12,7 +12,7 @@ class FiniteAvgPool1D(FiniteWindows):
     """Mean of each window's tokens, padding counted as zeros and the divisor kept
     at ``window``, as in :class:`~skattn.kernels.AvgPool1D`."""
 
-    layer: AvgPool1D
+    layer: AvgPool1D = sublayers()
     size_name = "window"
 
     def init(self, key, spec, out_width=None):
@@ -26,7 +26,7 @@ class FiniteAvgPool1D(FiniteWindows):
 class FiniteGlobalAvgPool(FiniteLayer):
     """Mean over the real tokens of each sequence: ``(n, L, c) -> (n, c)``."""
 
-    layer: GlobalAvgPool
+    layer: GlobalAvgPool = sublayers()
 
     def init(self, key, spec, out_width=None):
         return (), spec._replace(shape=spec.shape[:1] + spec.shape[2:])
