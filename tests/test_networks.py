@@ -30,11 +30,10 @@ def head(*layers):
 #: with positional embeddings follows a Dense: the kernel is the limit of wide
 #: inputs, and raw tokens of 2 features would give embeddings of 2 channels.
 NETWORKS = {
-    "dense-relu": head(Dense(w_std=1.5, b_std=0.5), Relu()),
-    "erf-gelu": head(Dense(), Erf(), Dense(b_std=0.2), Gelu()),
+    "dense-relu-erf-gelu": head(Dense(w_std=1.5, b_std=0.5), Relu(), Dense(), Erf(),
+                                Dense(b_std=0.2), Gelu()),
     "identity-layernorm-residual": head(Dense(), residual(Dense(), Relu(), Dense()),
                                         LayerNorm(), Identity()),
-    "softmax": head(SelfAttention(qk_std=1.5)),
     "identity-sum-exp-values": head(Dense(), SelfAttention(
         attention="identity", positional="sum", pos_decay="exp", pos_scale=2.0,
         val_pos_emb=True, ov_std=0.8)),
@@ -56,10 +55,11 @@ NETWORKS = {
     "conv-circular-avgpool-valid": head(Conv1D(filter_size=2, padding="circular", w_std=0.9),
                                         Erf(), AvgPool1D(window=3, stride=1)),
     "paper-imdb": paper_imdb(filter_size=3, qk_std=0.7),
-    "transformer-post-conv": transformer(n_blocks=1, positional="sum", b_std=0.1, mlp=False,
-                                         filter_size=3),
+    "transformer-post-conv-pool": transformer(n_blocks=1, positional="sum", b_std=0.1,
+                                              mlp=False, filter_size=3, pool=2),
+    # softmax attention on the raw tokens, no positional embeddings
     "transformer-pre-gelu": transformer(n_blocks=1, layer_norm="pre", activation="gelu",
-                                        attention="relu", qk_std=0.5),
+                                        qk_std=1.5),
 }
 
 
@@ -100,29 +100,24 @@ def test_error_shrinks_with_samples_and_width(X):
     assert wide["ntk"][0] < few["ntk"][0] and wide["ntk"][1] < 0.5 * few["ntk"][1]
 
 
-def test_same_seed_same_kernel_whatever_the_batching(X, monkeypatch):
+def test_one_seed_one_set_of_networks_whatever_the_batching_and_the_calls(X, monkeypatch):
+    """Samples per call and blocks of sequences change no estimate; cross kernels
+    and diagonals computed apart are blocks of one joint estimate (what an
+    estimator's fit and predict rely on); another seed gives another one."""
     kwargs = dict(width=8, n_samples=7, get=("nngp", "ntk"))
-    a = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=7, **kwargs)
-    monkeypatch.setattr("skattn.networks._monte_carlo.GRADIENT_ELEMENTS", 300)  # blocks of one sequence
-    b = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=3, **kwargs)
-    d = monte_carlo_kernel(SMALL, X, random_state=4, samples_per_call=3, **kwargs)
-    for kind in a:
-        assert_allclose(b[kind], a[kind], rtol=1e-10)
-        assert not np.allclose(d[kind], a[kind])
-        assert np.linalg.eigvalsh(a[kind]).min() > -1e-10  # an average of Gram matrices
-
-
-def test_separate_calls_use_the_same_networks(X):
-    """Cross kernels and diagonals computed apart are blocks of one joint
-    estimate: what an estimator's fit and predict rely on."""
-    kwargs = dict(width=8, n_samples=5, random_state=0, get=("nngp", "ntk"))
-    layer = SMALL
-    joint = monte_carlo_kernel(layer, X, **kwargs)
-    cross = monte_carlo_kernel(layer, X[:1], X[1:], **kwargs)
-    diag = monte_carlo_kernel(layer, X, diagonal=True, **kwargs)
+    joint = monte_carlo_kernel(SMALL, X, random_state=3, samples_per_call=7, **kwargs)
+    kwargs["samples_per_call"] = 3
+    monkeypatch.setattr("skattn.networks._monte_carlo.GRADIENT_ELEMENTS", 300)  # 1-row blocks
+    blocks = monte_carlo_kernel(SMALL, X, random_state=3, **kwargs)
+    cross = monte_carlo_kernel(SMALL, X[:1], X[1:], random_state=3, **kwargs)
+    diag = monte_carlo_kernel(SMALL, X, diagonal=True, random_state=3, **kwargs)
+    other = monte_carlo_kernel(SMALL, X, random_state=4, **kwargs)
     for kind in joint:
+        assert_allclose(blocks[kind], joint[kind], rtol=1e-10)
         assert_allclose(cross[kind], joint[kind][:1, 1:], rtol=1e-10)
         assert_allclose(diag[kind], np.diag(joint[kind]), rtol=1e-10)
+        assert not np.allclose(other[kind], joint[kind])
+        assert np.linalg.eigvalsh(joint[kind]).min() > -1e-10  # an average of Gram matrices
 
 
 def test_sqrt_softmax_with_zero_logits_is_uniform_attention(X):

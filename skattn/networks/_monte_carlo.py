@@ -19,6 +19,7 @@ import math
 import numbers
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 from sklearn.utils import check_random_state
@@ -39,45 +40,43 @@ def seed_of(random_state):
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
-def _sample_kernels(net, kinds, key, x1, m1, x2, m2):
-    """One network's kernels: ``{kind: (n1, n2)}``, or ``(n1,)`` when ``x2`` is None
-    (the diagonal)."""
+def _sample_kernels(net, kinds, pair, key, x1, m1, x2, m2):
+    """One network's kernels ``{kind: K}`` between the blocks ``x1`` and ``x2``:
+    ``pair`` "cross" gives ``(n1, n2)``; "self" the block ``x1`` with itself
+    (``x2`` unused: its features once), "diagonal" only that one's diagonal ``(n1,)``."""
     params = net.init(key, jax.ShapeDtypeStruct(x1.shape, x1.dtype))
 
-    def output(p, x, m):  # one sequence -> its first output
-        return net.root.apply(p, x[None], m[None])[0, 0]
+    def readouts(p, x, m):  # one sequence -> (its first output, all / sqrt(out_width))
+        f = net.root.apply(p, x[None], m[None])[0]
+        return f[0], f / jnp.sqrt(f.shape[0])
 
-    def outputs(x, m):  # (n, out_width): the readouts, independent given the features
-        return net.root.apply(params, x, m)
+    def features(x, m):  # {kind: (n, features)} whose inner products are the kernels:
+        # the NNGP averages the readouts' products, the NTK is the first one's;
+        # one forward pass serves both
+        if "ntk" not in kinds:
+            return {"nngp": jax.vmap(lambda x, m: readouts(params, x, m)[1])(x, m)}
+        grads, f = jax.vmap(jax.grad(readouts, has_aux=True), (None, 0, 0))(params, x, m)
+        return {"nngp": f, "ntk": jax.vmap(lambda g: ravel_pytree(g)[0])(grads)}
 
-    def gradients(x, m):  # (n, P)
-        grads = jax.vmap(jax.grad(output), (None, 0, 0))(params, x, m)
-        return jax.vmap(lambda g: ravel_pytree(g)[0])(grads)
-
-    out = {}
-    if "nngp" in kinds:
-        f1 = outputs(x1, m1)
-        out["nngp"] = (f1 * f1).mean(axis=1) if x2 is None else \
-            f1 @ outputs(x2, m2).T / f1.shape[1]
-    if "ntk" in kinds:
-        g1 = gradients(x1, m1)
-        out["ntk"] = (g1 * g1).sum(axis=1) if x2 is None else g1 @ gradients(x2, m2).T
-    return out
+    f1 = features(x1, m1)
+    f2 = f1 if pair != "cross" else features(x2, m2)
+    return {kind: (f1[kind] * f1[kind]).sum(axis=1) if pair == "diagonal" else
+            f1[kind] @ f2[kind].T for kind in kinds}
 
 
-def _moments(net, kinds, keys, used, x1, m1, x2, m2):
+def _moments(net, kinds, pair, keys, used, x1, m1, x2=None, m2=None):
     """Sums over the samples of ``keys`` (those with ``used`` 1) of each kernel
     and of its square."""
     def one(args):
         key, weight = args
-        k = _sample_kernels(net, kinds, key, x1, m1, x2, m2)
+        k = _sample_kernels(net, kinds, pair, key, x1, m1, x2, m2)
         return {kind: (weight * K, weight * K * K) for kind, K in k.items()}
 
     parts = jax.lax.map(one, (keys, used))
     return {kind: (a.sum(axis=0), b.sum(axis=0)) for kind, (a, b) in parts.items()}
 
 
-_jit_moments = jax.jit(_moments, static_argnums=1)  # the network is traced
+_jit_moments = jax.jit(_moments, static_argnums=(1, 2))  # the network is traced
 
 
 def _blocks(n, size):
@@ -185,8 +184,9 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
             used = (index < n_samples).astype(dtype)
             keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(index)
             for i, j in pairs:
-                args = (None, None) if j is None else (v2[j], m2[j])
-                part = _jit_moments(net, kinds, keys, used, v1[i], m1[i], *args)
+                pair = "diagonal" if j is None else "self" if symmetric and i == j else "cross"
+                args = (v2[j], m2[j]) if pair == "cross" else ()
+                part = _jit_moments(net, kinds, pair, keys, used, v1[i], m1[i], *args)
                 for kind, moments in part.items():
                     for total, value in zip(sums[kind], moments):
                         value = np.asarray(value, np.float64)
