@@ -116,13 +116,22 @@ def traced(layer, dtype):
     return jax.tree.map(lambda value: np.asarray(value, dtype), layer)
 
 
-@functools.lru_cache(maxsize=64)
 def side_entries(layer, length, width, dtype):
-    """Entries of one sequence's sides under ``layer`` (traced, not computed)."""
+    """Entries of one sequence's sides under ``layer`` (traced, not computed).
+
+    They depend on the layer's structure only, so the trace is cached by
+    structure: an optimizer's or a grid search's new values cost no trace."""
+    return _side_entries(jax.tree.structure(layer), length, width, np.dtype(dtype))
+
+
+@functools.lru_cache(maxsize=64)
+def _side_entries(structure, length, width, dtype):
+    layer = jax.tree.unflatten(structure, [jax.ShapeDtypeStruct((), dtype)]
+                               * structure.num_leaves)
     x = jax.ShapeDtypeStruct((1, 1, length, width), dtype)
     m = jax.ShapeDtypeStruct((1, 1, length), bool)
-    with jax.enable_x64(np.dtype(dtype) == np.float64):
-        sides, _ = jax.eval_shape(lambda x, m: _walk_chunk(layer, x, m), x, m)
+    with jax.enable_x64(dtype == np.float64):
+        sides, _ = jax.eval_shape(_walk_chunk, layer, x, m)
     return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(sides))
 
 

@@ -107,7 +107,8 @@ def kernel_vjp(layer, cotangent, X1, X2=None, *, get="nngp", batch_size="auto",
                              f"got {np.shape(weights[kind])}.")
     device = resolve_device(device) or jax.devices()[0]
     side = resolve_batch_size(batch_size, max(len(v1), len(v2)), v1.shape[1], dtype, device,
-                              side_entries=side_entries(layer, *v1.shape[1:], dtype))
+                              side_entries=side_entries(layer, *v1.shape[1:], dtype),
+                              reverse=True)
     kinds = tuple(k for k in KINDS if k in kinds)
     with jax.enable_x64(dtype == np.float64):
         layer = traced(layer, dtype)
