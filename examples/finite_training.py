@@ -20,20 +20,17 @@ leaves even at infinite width (grey, from the regressor's standard deviation).
     python examples/finite_training.py --quick  # small sizes (CI)
 """
 
-import argparse
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from aeon.datasets import load_classification
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from aeon.datasets import load_classification  # noqa: E402
+from skattn import AttentionNTKRegressor
+from skattn.networks import finite
 
-from skattn import AttentionNTKRegressor  # noqa: E402
-from skattn.networks import finite  # noqa: E402
+from _common import example_parser, save_figure
 
 ARCHITECTURE = dict(n_blocks=1, positional="sum")
 
@@ -83,11 +80,7 @@ def relative_gap(outputs, mean):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (CI)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="small sizes (CI)")
     args = parser.parse_args(argv)
     n_train, n_test = (16, 16) if args.quick else (32, 64)
     X, X_test, y, y_test = load(n_train, n_test)
@@ -141,10 +134,7 @@ def main(argv=None):
                     fontsize=10)
     right.legend(fontsize=8)
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "finite_training.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "finite_training.png")
 
 
 if __name__ == "__main__":

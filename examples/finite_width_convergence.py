@@ -16,19 +16,16 @@ widens, so its spread falls with width too.
     python examples/finite_width_convergence.py --quick  # small sizes (CI)
 """
 
-import argparse
 import time
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from aeon.datasets import load_classification
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from aeon.datasets import load_classification  # noqa: E402
+from skattn.kernels import transformer
+from skattn.networks import monte_carlo_kernel
 
-from skattn.kernels import transformer  # noqa: E402
-from skattn.networks import monte_carlo_kernel  # noqa: E402
+from _common import example_parser, save_figure
 
 LAYER = transformer(n_blocks=1, positional="sum", qk_std=1.0)
 
@@ -38,11 +35,7 @@ def distance(estimate, exact):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (CI)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="small sizes (CI)")
     args = parser.parse_args(argv)
     X, _ = load_classification("ItalyPowerDemand", split="train")
     n = 6 if args.quick else 16
@@ -86,10 +79,7 @@ def main(argv=None):
     fig.suptitle(f"transformer(n_blocks=1, positional='sum'), {n} ItalyPowerDemand days; "
                  "dotted: the samples' standard error", fontsize=10)
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "finite_width_convergence.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "finite_width_convergence.png")
 
 
 if __name__ == "__main__":

@@ -30,25 +30,23 @@ GloVe-format vector file into a temporary folder, then runs exactly the same
 loading code on them.
 """
 
-import argparse
 import re
 import tempfile
 import time
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import FunctionTransformer  # noqa: E402
+from skattn import AttentionNNGPClassifier, AttentionNTKClassifier, SequencePadder
+from skattn.kernels import paper_imdb
+from skattn.text import TokenEmbedder, load_glove
 
-from skattn import AttentionNNGPClassifier, AttentionNTKClassifier, SequencePadder  # noqa: E402
-from skattn.kernels import paper_imdb  # noqa: E402
-from skattn.text import TokenEmbedder, load_glove  # noqa: E402
+from _common import example_parser, save_figure
 
 TOKEN_PATTERN = r"[\w']+"  # words, with their apostrophes ("don't")
 
@@ -132,29 +130,26 @@ def write_demo_data(folder, n_per_split, dim=16, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = example_parser(__doc__, quick="smaller sizes (CI)")
     parser.add_argument("--data-dir", type=Path, help="the aclImdb folder")
     parser.add_argument("--glove", type=Path, help="a GloVe vector file (.txt or .txt.gz)")
     parser.add_argument("--demo", action="store_true",
                         help="write and use a tiny synthetic corpus in the same layout")
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (CI)")
     parser.add_argument("--n-train", type=int, help="training reviews (default 1000; "
-                        "demo 200, quick 60)")
+                        "demo 200, quick 40)")
     parser.add_argument("--n-test", type=int, help="test reviews (as --n-train)")
-    parser.add_argument("--max-len", type=int, default=64,
-                        help="tokens kept per review (default 64)")
+    parser.add_argument("--max-len", type=int,
+                        help="tokens kept per review (default 64; quick 32)")
     parser.add_argument("--architecture", choices=["transformer", "paper", "both"],
                         default="both", help="the kernels' network: a one-block "
                         "transformer, the paper authors' IMDb network, or both (default)")
     parser.add_argument("--alpha", type=float, default=0.1,
                         help="observation noise of the kernel models (default 0.1)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
     args = parser.parse_args(argv)
     if not args.demo and (args.data_dir is None or args.glove is None):
         parser.error("give --data-dir and --glove, or --demo")
-    default = 60 if args.quick else 200 if args.demo else 1000
+    default = 40 if args.quick else 200 if args.demo else 1000
+    max_len = args.max_len or (32 if args.quick else 64)
     n_train, n_test = args.n_train or default, args.n_test or default
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -178,7 +173,7 @@ def main(argv=None):
 
     def attention(model):
         return make_pipeline(TokenEmbedder(table, token_pattern=TOKEN_PATTERN, dtype="float32"),
-                             SequencePadder(max_len=args.max_len, dtype="float32"), model)
+                             SequencePadder(max_len=max_len, dtype="float32"), model)
 
     def mean_vector(docs):
         return np.stack([d.mean(axis=0) for d in docs])
@@ -213,12 +208,9 @@ def main(argv=None):
     source = "synthetic demo corpus" if args.demo else "IMDb"
     ax.set_xlabel(f"test accuracy ({len(test_texts)} reviews, {source})")
     ax.set_title(f"Sentiment from word vectors, {len(train_texts)} training reviews, "
-                 f"max_len={args.max_len}", fontsize=10)
+                 f"max_len={max_len}", fontsize=10)
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / ("imdb_sentiment_demo.png" if args.demo else "imdb_sentiment.png")
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "imdb_sentiment_demo.png" if args.demo else "imdb_sentiment.png")
 
 
 if __name__ == "__main__":

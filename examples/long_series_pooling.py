@@ -18,17 +18,15 @@ The figure goes to the current folder (``--out`` for another).
 Needs the ``examples`` extra (``pip install "skattn[examples]"``) for aeon.
 """
 
-import argparse
 import time
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from skattn import AttentionNTKClassifier
 
-from skattn import AttentionNTKClassifier  # noqa: E402
+from _common import example_parser, save_figure
+
 
 def load_acsf1(split, per_class=None):
     """``(series (n, 1460), labels)`` of ``split`` ("train" or "test"), or
@@ -62,13 +60,9 @@ def models(pools, quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="1 series per class, pool 16 only, 1,000 ROCKET kernels")
+    parser = example_parser(__doc__, quick="1 series per class, pool 16, 1,000 ROCKET kernels")
     parser.add_argument("--pools", type=int, nargs="+",
                         help="pooling factors of the attention models (default 16 4)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current one)")
     args = parser.parse_args(argv)
     per_class = 1 if args.quick else None
     pools = args.pools or ([16] if args.quick else [16, 4])
@@ -111,10 +105,7 @@ def main(argv=None):
     ax.set_title(f"{len(X_train)} training series of {X_train.shape[1]} steps", fontsize=10)
     ax.margins(x=0.4, y=0.15)
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "long_series_pooling.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "long_series_pooling.png")
 
 
 if __name__ == "__main__":

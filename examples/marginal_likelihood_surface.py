@@ -11,24 +11,21 @@ through a callable optimizer that records its iterates) from the defaults
 and at the learned values.
 
     python examples/marginal_likelihood_surface.py          # writes marginal_likelihood_surface.png
-    python examples/marginal_likelihood_surface.py --quick  # a coarse 5 x 5 grid, 30 series
+    python examples/marginal_likelihood_surface.py --quick  # a coarse 4 x 4 grid, 20 series
 
 Needs aeon for the data (``pip install aeon``).
 """
 
-import argparse
 import time
 import warnings
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import scipy.optimize
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import scipy.optimize  # noqa: E402
+from skattn import AttentionNNGPClassifier, SequenceScaler
 
-from skattn import AttentionNNGPClassifier, SequenceScaler  # noqa: E402
+from _common import example_parser, save_figure
 
 BASE = dict(positional="sum", val_pos_emb=True, alpha=1e-2)
 BOUNDS = (0.05, 20.0)  # of qk_std and w_std
@@ -44,7 +41,7 @@ def load(quick):
             load_classification("ItalyPowerDemand", split=s) for s in ("train", "test")]
     X_train, X_test = (np.transpose(X, (0, 2, 1)) for X in (X_train, X_test))
     if quick:
-        X_train, y_train, X_test, y_test = X_train[:30], y_train[:30], X_test[:200], y_test[:200]
+        X_train, y_train, X_test, y_test = X_train[:20], y_train[:20], X_test[:100], y_test[:100]
     scaler = SequenceScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
@@ -61,11 +58,7 @@ def recording_optimizer(paths):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="coarse grid, fewer series (CI)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="coarse grid, fewer series (CI)")
     args = parser.parse_args(argv)
     X_train, X_test, y_train, y_test = load(args.quick)
 
@@ -84,7 +77,7 @@ def main(argv=None):
           f"{clf.log_marginal_likelihood_value_:.1f}, test accuracy "
           f"{clf.score(X_test, y_test):.3f}")
 
-    size = 5 if args.quick else 15
+    size = 4 if args.quick else 15
     grid = np.linspace(np.log(BOUNDS[0]), np.log(BOUNDS[1]), size)
     surface = np.array([[clf.log_marginal_likelihood(np.array([qk, w])) for qk in grid]
                         for w in grid])
@@ -104,11 +97,8 @@ def main(argv=None):
     ax.set(xscale="log", yscale="log", xlabel="qk_std", ylabel="w_std",
            title="ItalyPowerDemand: NNGP marginal likelihood")
     ax.legend(loc="lower left", fontsize=8)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "marginal_likelihood_surface.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "marginal_likelihood_surface.png", dpi=120)
 
 
 if __name__ == "__main__":

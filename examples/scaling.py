@@ -10,22 +10,19 @@ adds the same work again, so time grows linearly with depth and, for long
 sequences, cubically with length.
 
     python examples/scaling.py           # writes scaling.png here
-    python examples/scaling.py --quick   # a few seconds: fewer digits and settings
+    python examples/scaling.py --quick   # a few seconds: 50 digits, 3 settings
 """
 
-import argparse
 import time
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+from skattn import AttentionNTKClassifier
 
-from skattn import AttentionNTKClassifier  # noqa: E402
+from _common import example_parser, save_figure
 
 
 def as_tokens(images, length):
@@ -49,33 +46,30 @@ def measure(n_blocks, length, data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer digits and settings (CI)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="fewer digits and settings (CI)")
     args = parser.parse_args(argv)
 
     X, y = load_digits(return_X_y=True)
-    n = 100 if args.quick else 500
+    n = 50 if args.quick else 500
     data = train_test_split(X / 16.0, y, train_size=n, test_size=n, random_state=0, stratify=y)
-    depths = [0, 1, 2] if args.quick else [0, 1, 2, 3, 4]
-    lengths = [4, 8, 16] if args.quick else [2, 4, 8, 16, 32, 64]
+    depths = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    lengths = [4, 8] if args.quick else [2, 4, 8, 16, 32, 64]
+    deep = 1 if args.quick else 2  # the depth of the sweep over L
 
     results = {}  # (n_blocks, L) -> (accuracy, seconds)
-    settings = [(d, 8) for d in depths] + [(2, length) for length in lengths]
+    settings = [(d, 8) for d in depths] + [(deep, length) for length in lengths]
     for n_blocks, length in dict.fromkeys(settings):
         accuracy, seconds = measure(n_blocks, length, data)
         results[n_blocks, length] = accuracy, seconds
         print(f"n_blocks={n_blocks} L={length:<3} accuracy {accuracy:.3f}, "
               f"{n} x {n} train kernel in {seconds:.2f} s")
     sweeps = {"n_blocks": [results[d, 8] for d in depths],
-              "L": [results[2, length] for length in lengths]}
+              "L": [results[deep, length] for length in lengths]}
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, (name, xs, label) in zip(axes, [
             ("n_blocks", depths, "n_blocks (attention blocks), L = 8 rows"),
-            ("L", lengths, "L (tokens per digit, 64 / L pixels each), n_blocks = 2")]):
+            ("L", lengths, f"L (tokens per digit, 64 / L pixels each), n_blocks = {deep}")]):
         accuracy, seconds = np.array(sweeps[name]).T
         ax.plot(xs, accuracy, "o-", color="tab:blue")
         ax.set_xlabel(label)
@@ -92,10 +86,7 @@ def main(argv=None):
     fig.suptitle(f"AttentionNTKClassifier on digits ({n} train, {n} test), float32, CPU",
                  fontsize=10)
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "scaling.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "scaling.png")
 
 
 if __name__ == "__main__":

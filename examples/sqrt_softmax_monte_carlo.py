@@ -18,18 +18,15 @@ compares the test accuracy of ``AttentionNNGPClassifier`` with:
     python examples/sqrt_softmax_monte_carlo.py --quick  # fewer samples (CI)
 """
 
-import argparse
 import time
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from aeon.datasets import load_classification
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from aeon.datasets import load_classification  # noqa: E402
+from skattn import AttentionNNGPClassifier
 
-from skattn import AttentionNNGPClassifier  # noqa: E402
+from _common import example_parser, save_figure
 
 HOURS_PER_TOKEN = 4
 #: The network: one block, positional embeddings; the Monte Carlo networks' sizes.
@@ -53,17 +50,13 @@ def fit_score(X, y, X_test, y_test, **params):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer samples and test days")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="fewer samples and test days")
     args = parser.parse_args(argv)
     X, y = load("train")
     X_test, y_test = load("test")
     if args.quick:
-        X_test, y_test = X_test[:100], y_test[:100]
-    counts = [8, 16] if args.quick else [4, 16, 64, 256]
+        X_test, y_test = X_test[:50], y_test[:50]
+    counts = [4, 8] if args.quick else [4, 16, 64, 256]
     seeds = [0] if args.quick else [0, 1, 2]
 
     exact = {}
@@ -118,10 +111,7 @@ def main(argv=None):
                     fontsize=10)
     right.legend(fontsize=8)
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "sqrt_softmax_monte_carlo.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "sqrt_softmax_monte_carlo.png")
 
 
 if __name__ == "__main__":

@@ -10,26 +10,23 @@ The baseline is an RBF support vector machine on fixed-length summaries of the
 sequences (mean, standard deviation, first and last frame, length).
 
     python examples/time_series_padding.py  # writes time_series_padding.png here
-    python examples/time_series_padding.py --quick  # a few seconds: 90 + 90 sequences
+    python examples/time_series_padding.py --quick  # a few seconds: 45 + 45 sequences
 
 Needs the ``examples`` extra (``pip install "skattn[examples]"``) for sktime.
 """
 
-import argparse
 import time
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.svm import SVC  # noqa: E402
+from skattn import AttentionNNGPClassifier, AttentionNTKClassifier
+from skattn import SequencePadder, SequenceScaler
 
-from skattn import AttentionNNGPClassifier, AttentionNTKClassifier  # noqa: E402
-from skattn import SequencePadder, SequenceScaler  # noqa: E402
+from _common import example_parser, save_figure
 
 
 def load_japanese_vowels(split):
@@ -57,18 +54,14 @@ def summaries(sequences):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="90 + 90 sequences (CI)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="45 + 45 sequences (CI)")
     args = parser.parse_args(argv)
 
     X_train, y_train = load_japanese_vowels("train")
     X_test, y_test = load_japanese_vowels("test")
     if args.quick:
-        X_train, y_train = subsample(X_train, y_train, 10)
-        X_test, y_test = subsample(X_test, y_test, 10)
+        X_train, y_train = subsample(X_train, y_train, 5)
+        X_test, y_test = subsample(X_test, y_test, 5)
     lengths = [len(s) for s in X_train + X_test]
     print(f"{len(X_train)} training and {len(X_test)} test sequences of "
           f"{min(lengths)} to {max(lengths)} frames of {X_train[0].shape[1]} coefficients")
@@ -112,10 +105,7 @@ def main(argv=None):
     right.set_xlabel(f"test accuracy ({len(X_test)} utterances, 9 speakers)")
     right.set_title("JapaneseVowels speaker identification")
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "time_series_padding.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "time_series_padding.png")
 
 
 if __name__ == "__main__":

@@ -15,17 +15,14 @@ the model has seen similar windows and widens where it extrapolates.
     python examples/uncertainty_regression.py --quick  # a few seconds
 """
 
-import argparse
 from itertools import product
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from skattn import AttentionNNGPRegressor
 
-from skattn import AttentionNNGPRegressor  # noqa: E402
+from _common import example_parser, save_figure
 
 WINDOW, LAGS = 16, 4  # past values per input; values per token
 NOISE = 0.05  # standard deviation of the observation noise
@@ -49,17 +46,13 @@ def windows(series):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer windows and settings (CI)")
-    parser.add_argument("--out", type=Path, default=Path("."),
-                        help="folder of the figure (default: the current folder; "
-                             "`make figures` writes docs/figures/)")
+    parser = example_parser(__doc__, quick="fewer windows and settings (CI)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
 
     X, y, times = windows(signal(520, rng))
-    train = np.flatnonzero(times < CHANGE)[::4 if args.quick else 2]
-    test = np.arange(0, len(times), 3 if args.quick else 1)
+    train = np.flatnonzero(times < CHANGE)[::8 if args.quick else 2]
+    test = np.arange(0, len(times), 6 if args.quick else 1)
 
     grid = product([1.0, 1.5] if args.quick else [1.0, 1.5, 2.0],
                    [1e-2] if args.quick else [1e-3, 1e-2, 3e-2])
@@ -106,10 +99,7 @@ def main(argv=None):
     bottom.set_ylabel("posterior std")
     bottom.set_xlabel("time step")
     fig.tight_layout()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "uncertainty_regression.png"
-    fig.savefig(path, dpi=110)
-    print(f"figure: {path}")
+    save_figure(fig, args.out, "uncertainty_regression.png")
 
 
 if __name__ == "__main__":

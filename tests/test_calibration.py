@@ -127,9 +127,14 @@ def test_leave_one_out_that_is_always_wrong_gives_flat_probabilities():
 
 @pytest.fixture(scope="module")
 def digits():
-    """The README's split: 8 rows of 8 pixels, random_state=0."""
+    """The README's split (8 rows of 8 pixels, random_state=0), trained on 800 of its
+    1347 training digits: the kernels cost half as much, and both classifiers see the
+    same 800 (on all 1347 the log-losses are 0.044 and 0.092; on these 800, 0.060 and
+    0.150)."""
     X, y = load_digits(return_X_y=True)
-    return train_test_split(X.reshape(-1, 8, 8) / 16, y, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X.reshape(-1, 8, 8) / 16, y,
+                                                        random_state=0)
+    return X_train[:800], X_test, y_train[:800], y_test
 
 
 @pytest.fixture(scope="module")

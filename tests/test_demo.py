@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from skattn import _demo
 from skattn.__main__ import main
 
 
@@ -26,10 +27,17 @@ def test_demo_prints_both_accuracies_in_under_two_minutes():
     assert elapsed < 120, f"the demo took {elapsed:.0f} s; the promise is under two minutes"
 
 
-def test_demo_options(capsys):
+def test_demo_options(capsys, monkeypatch):
+    """The options reach the demo, which runs them (on 300 of the digits, to be quick)."""
+    X, y = _demo.digit_sequences()
+    monkeypatch.setattr(_demo, "digit_sequences", lambda: (X[:300], y[:300]))
+    calls, run = [], _demo.run
+    monkeypatch.setattr(_demo, "run", lambda **options: calls.append(options) or run(**options))
     assert main(["demo", "--n-train", "200", "--seed", "1", "--dtype", "float32"]) == 0
+    assert calls == [dict(n_train=200, seed=1, dtype="float32")]
     out = capsys.readouterr().out
-    assert "200 to train, 1597 to test" in out
+    assert "200 to train, 100 to test" in out
+    assert re.search(r"^AttentionNTKClassifier.*\s0\.\d{3}\s", out, re.M), out
 
 
 def test_without_a_command_it_says_what_it_can_do(capsys):

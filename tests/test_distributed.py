@@ -37,19 +37,34 @@ def test_local_processes_give_the_same_predictions(data, reference):
     np.testing.assert_allclose(std, reference[1], rtol=1e-10, atol=1e-12)
 
 
-def test_dask_cluster_gives_the_same_predictions_from_its_workers(data, reference):
+@pytest.fixture(scope="module")
+def dask_client():
+    """A local cluster of two worker processes, started once for the tests below.
+
+    Its workers (and those that replace a killed one) import ``synthetic`` from
+    the tests' folder.
+    """
     distributed = pytest.importorskip("distributed")  # the `dask` extra; installed by `make test`
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", os.pathsep.join([TESTS, os.environ.get("PYTHONPATH", "")]))
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            yield client
+
+
+def test_dask_cluster_gives_the_same_predictions_from_its_workers(data, reference, dask_client):
+    import distributed
+
     X, y, X_test = data
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        model = AttentionNTKRegressor(n_blocks=1, t=2.0, batch_size=4)
-        with distributed.get_task_stream(client) as stream, \
-                joblib.parallel_config(backend="dask"):
-            model.fit(X, y)
-            mean, std = model.predict(X_test, return_std=True)
-        workers = {task["worker"] for task in stream.data if "kernel_block" in task["key"]}
-        assert workers == set(client.scheduler_info()["workers"])
+    model = AttentionNTKRegressor(n_blocks=1, t=2.0, batch_size=4)
+    with distributed.get_task_stream(dask_client) as stream, \
+            joblib.parallel_config(backend="dask"):
+        model.fit(X, y)
+        mean, std = model.predict(X_test, return_std=True)
+    workers = {task["worker"] for task in stream.data if "kernel_block" in task["key"]}
+    assert workers == set(dask_client.scheduler_info()["workers"])
+    assert len(workers) == 2
     np.testing.assert_allclose(mean, reference[0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(std, reference[1], rtol=1e-10, atol=1e-12)
 
@@ -59,19 +74,13 @@ def _dying_architecture(marker):
                   Dense())
 
 
-def test_killed_dask_worker_is_replaced_and_its_block_recomputed(data, reference, tmp_path,
-                                                                 monkeypatch):
-    distributed = pytest.importorskip("distributed")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([TESTS, os.environ.get("PYTHONPATH", "")]))
+def test_killed_dask_worker_is_replaced_and_its_block_recomputed(data, tmp_path, dask_client):
     X, y, X_test = data
     architecture = _dying_architecture(tmp_path / "died")
     want = AttentionNTKRegressor(architecture=architecture, batch_size=4).fit(X, y)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
-        model = AttentionNTKRegressor(architecture=architecture, batch_size=4)
-        with joblib.parallel_config(backend="dask"):
-            model.fit(X, y)
+    model = AttentionNTKRegressor(architecture=architecture, batch_size=4)
+    with joblib.parallel_config(backend="dask"):
+        model.fit(X, y)
     assert (tmp_path / "died").exists()  # a worker did die
     np.testing.assert_allclose(model.predict(X_test), want.predict(X_test), rtol=1e-10)
 

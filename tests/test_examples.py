@@ -7,6 +7,7 @@ the published figures in ``docs/figures/`` must stay as they are.
 """
 
 import hashlib
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ CASES = {
 
 
 def test_every_example_is_tested():
-    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CASES)
+    """Every script but the helper module they share (``_common.py``)."""
+    assert sorted(p.name for p in EXAMPLES.glob("[!_]*.py")) == sorted(CASES)
 
 
 def _published_figures():
@@ -64,12 +66,22 @@ def test_example_quick_run_writes_figure(script, tmp_path):
     assert _published_figures() == published
 
 
-def test_help_shows_the_default_folder():
+def _example(name):
+    """The example script ``name`` imported as a module, as ``python examples/NAME.py`` would."""
     pytest.importorskip("matplotlib")
-    result = subprocess.run([sys.executable, str(EXAMPLES / "scaling.py"), "--help"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0
-    assert "default: the current folder" in " ".join(result.stdout.split())
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+@pytest.mark.parametrize("name", ["scaling", "imdb_sentiment"])
+def test_help_shows_the_default_folder(name, capsys):
+    with pytest.raises(SystemExit) as stop:
+        _example(name).main(["--help"])
+    assert stop.value.code == 0
+    assert "default: the current folder" in " ".join(capsys.readouterr().out.split())
 
 
 def test_make_figures_regenerates_every_published_figure():
@@ -86,24 +98,17 @@ def test_example_figure_is_committed_for_the_docs(script):
     assert f"figures/{figure}" in (ROOT / "docs" / "examples.md").read_text()
 
 
-def test_imdb_needs_data_or_demo(tmp_path):
-    pytest.importorskip("matplotlib")
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "imdb_sentiment.py"), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 2
-    assert "give --data-dir and --glove, or --demo" in result.stderr
+def test_imdb_needs_data_or_demo(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        _example("imdb_sentiment").main(["--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "give --data-dir and --glove, or --demo" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 def test_imdb_loaders_read_the_acl_layout(tmp_path):
     """The real-data path: aclImdb folders and a GloVe file, on the demo's files."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        pytest.importorskip("matplotlib")
-        import imdb_sentiment
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    imdb_sentiment = _example("imdb_sentiment")
     root, glove = imdb_sentiment.write_demo_data(tmp_path, 20)
     assert sorted(p.name for p in (root / "train").iterdir()) == ["neg", "pos"]
     texts, labels = imdb_sentiment.load_imdb(root, "test", n_reviews=10)
