@@ -217,6 +217,12 @@ def normal(key, shape, dtype):
     return jax.random.normal(key, shape, dtype)
 
 
+def weights_and_bias(key, fan_in_shape, out, dtype):
+    """Standard normal ``{"w": fan_in_shape + (out,), "b": (out,)}`` of an affine map."""
+    kw, kb = jax.random.split(key)
+    return {"w": normal(kw, tuple(fan_in_shape) + (out,), dtype), "b": normal(kb, (out,), dtype)}
+
+
 def finite(layer, *, width, n_heads=1, head_width=None, out_width=1):
     """The finite-width network whose kernels ``layer`` computes in the limit.
 

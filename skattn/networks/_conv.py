@@ -2,11 +2,10 @@
 
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 
 from ..kernels import Conv1D
-from ._base import Sizes, counterpart, normal, sublayers
+from ._base import Sizes, counterpart, sublayers, weights_and_bias
 from ._windows import FiniteWindows
 
 
@@ -25,9 +24,8 @@ class FiniteConv1D(FiniteWindows):
 
     def init(self, key, spec, out_width=None):
         out = out_width or self.sizes.width
-        kw, kb = jax.random.split(key)
-        params = {"w": normal(kw, (self.layer.filter_size, spec.shape[-1], out), spec.dtype),
-                  "b": normal(kb, (out,), spec.dtype)}
+        fan_in = (self.layer.filter_size, spec.shape[-1])
+        params = weights_and_bias(key, fan_in, out, spec.dtype)
         return params, self.out_shape(spec, out)
 
     def apply(self, params, x, mask):

@@ -2,11 +2,10 @@
 
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 
 from ..kernels import Dense
-from ._base import FiniteLayer, Sizes, counterpart, normal, sublayers
+from ._base import FiniteLayer, Sizes, counterpart, sublayers, weights_and_bias
 
 
 def token_mask(x, mask):
@@ -28,9 +27,7 @@ class FiniteDense(FiniteLayer):
 
     def init(self, key, spec, out_width=None):
         out = out_width or self.sizes.width
-        kw, kb = jax.random.split(key)
-        params = {"w": normal(kw, (spec.shape[-1], out), spec.dtype),
-                  "b": normal(kb, (out,), spec.dtype)}
+        params = weights_and_bias(key, spec.shape[-1:], out, spec.dtype)
         return params, spec.with_channels(out)
 
     def apply(self, params, x, mask):
