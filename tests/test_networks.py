@@ -41,9 +41,11 @@ NETWORKS = {
         attention="relu", positional="concat", pos_decay="inverse", pos_std=0.7)),
     "abs-sum-bias": head(Dense(), SelfAttention(attention="abs", positional="sum",
                                                 b_std=0.3, pos_p_norm=1)),
-    "sqrt-identity-concat-exp-values": head(Dense(), SelfAttention(
-        attention="identity", scaling="sqrt", positional="concat", pos_decay="exp",
-        val_pos_emb=True, qk_std=0.8)),
+    "sqrt-identity-concat-values": head(Dense(), SelfAttention(
+        attention="identity", scaling="sqrt", positional="concat", val_pos_emb=True)),
+    "sqrt-identity-sum-exp": head(Dense(), SelfAttention(
+        attention="identity", scaling="sqrt", positional="sum", pos_decay="exp",
+        qk_std=0.8)),
     # windows on 4 tokens: in the sequences of 2 and 3 tokens some windows hold a real
     # token at a padding centre (masked, as in the kernel), some padding only (zero)
     "conv-same-stride-bias": head(Conv1D(filter_size=3, stride=2, padding="same",
