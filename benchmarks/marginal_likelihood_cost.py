@@ -5,7 +5,8 @@ its gradient with respect to the learned hyperparameters takes at most 4x one
 evaluation of the train-train NNGP kernel of the same network on the same data
 (the estimator's, ``kernel_``).  All are timed warm (compiled), in interleaved
 rounds (so that a load that comes and goes hits each alike), best of
-``--repeats``::
+``--repeats``, in wall time and in this process's CPU time (which other jobs
+on a shared machine disturb less)::
 
     .venv/bin/python benchmarks/marginal_likelihood_cost.py
     .venv/bin/python benchmarks/marginal_likelihood_cost.py --dtype float32 --n 200
@@ -28,16 +29,18 @@ LEARN = ("qk_std", "ov_std", "w_std", "pos_std", "alpha")
 
 
 def best_times(fns, repeats):
-    """Best wall time of each of ``fns`` over ``repeats`` rounds that call each once."""
+    """Best wall and process CPU times of each of ``fns`` over ``repeats`` rounds
+    that call each once: ``{name: (wall, cpu)}``."""
     for fn in fns.values():
         fn()  # compile
-    best = dict.fromkeys(fns, float("inf"))
+    wall, cpu = dict.fromkeys(fns, float("inf")), dict.fromkeys(fns, float("inf"))
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            wall[name] = min(wall[name], time.perf_counter() - start)
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return {name: (wall[name], cpu[name]) for name in fns}
 
 
 def main(argv=None):
@@ -65,7 +68,6 @@ def main(argv=None):
         "vjp": lambda: layer.vjp(W + W.T, X),
         "both": lambda: reg.log_marginal_likelihood(theta, eval_gradient=True),
     }, args.repeats)
-    kernel, lml, vjp, both = (times[k] for k in ("kernel", "lml", "vjp", "both"))
 
     value, grad = reg.log_marginal_likelihood(theta, eval_gradient=True)
     h, direction = 1e-4, rng.normal(size=len(theta))
@@ -75,10 +77,14 @@ def main(argv=None):
 
     print(f"n={args.n}, L={args.length}, d={args.features}, n_blocks={args.n_blocks}, "
           f"{args.dtype}, learned {list(reg.hyperparameters_)}")
-    print(f"NNGP kernel (train-train)          {kernel:8.3f} s   1.00x")
-    print(f"log marginal likelihood            {lml:8.3f} s   {lml / kernel:.2f}x")
-    print(f"kernel VJP alone                   {vjp:8.3f} s   {vjp / kernel:.2f}x")
-    print(f"log marginal likelihood + gradient {both:8.3f} s   {both / kernel:.2f}x")
+    print(f"{'':35s}{'wall':>9s} {'ratio':>7s} {'CPU':>9s} {'ratio':>7s}")
+    labels = {"kernel": "NNGP kernel (train-train)", "lml": "log marginal likelihood",
+              "vjp": "kernel VJP alone", "both": "log marginal likelihood + gradient"}
+    (kernel, kernel_cpu) = times["kernel"]
+    for name, label in labels.items():
+        wall, cpu = times[name]
+        print(f"{label:35s}{wall:8.3f}s {wall / kernel:6.2f}x {cpu:8.3f}s "
+              f"{cpu / kernel_cpu:6.2f}x")
     print(f"gradient vs central differences: relative error {error:.1e}")
 
 

@@ -94,3 +94,30 @@ def test_the_estimate_bounds_what_xla_assigns_to_a_tile(layer):
         assigned = chunk_memory(layer, ("nngp", "ntk"), (side, side), length, 16, np.float32)
         assert assigned <= tile_bytes(side, side, length, 4, entries), (length, side)
         assert assigned <= memory_budget(2 * GiB)
+
+
+def test_sides_are_traced_once_per_structure():
+    # an optimizer's or a grid's new float values must not trace the network again
+    from skattn.kernels._compute import _side_entries
+
+    _side_entries.cache_clear()
+    first = side_entries(transformer(n_blocks=1, qk_std=1.0), 7, 3, np.float64)
+    misses = _side_entries.cache_info().misses
+    again = side_entries(transformer(n_blocks=1, qk_std=2.5, w_std=0.3), 7, 3, np.float64)
+    assert again == first
+    assert _side_entries.cache_info().misses == misses
+    side_entries(transformer(n_blocks=2), 7, 3, np.float64)  # a new structure is traced
+    assert _side_entries.cache_info().misses == misses + 1
+
+
+def test_the_reverse_pass_has_a_quarter_of_the_token_pairs():
+    for length in LENGTHS:
+        forward = auto_batch_size(10**6, length)
+        reverse = auto_batch_size(10**6, length, reverse=True)
+        assert reverse == max(1, 256 // length)
+        assert reverse <= forward
+    # on an accelerator its tile is capped by four times the forward's memory
+    forward = auto_batch_size(10**6, 128, platform="gpu", memory=2 * GiB)
+    reverse = auto_batch_size(10**6, 128, platform="gpu", memory=2 * GiB, reverse=True)
+    assert 4 * tile_bytes(reverse, reverse, 128, 4) <= memory_budget(2 * GiB)
+    assert reverse < forward

@@ -217,7 +217,8 @@ class Layer:
 
         ``K`` is the kernel ``self(X1, X2, get=get)``; the gradient is computed
         in reverse mode tile by tile (memory bounded by a tile, as for the
-        kernel), at about three times the cost of the kernel.
+        kernel, on tiles of a quarter of its token pairs), at about four to five
+        times the cost of the kernel (``benchmarks/marginal_likelihood_cost.py``).
 
         Parameters
         ----------

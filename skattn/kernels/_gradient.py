@@ -9,10 +9,12 @@ with respect to every hyperparameter leaf of the layer (a pytree shaped like
 the layer).  The marginal likelihood's gradient is one such product
 (Rasmussen & Williams, eq. 5.9: ``W = (a a^T - A^-1) / 2``).
 
-It runs on the tiles of :mod:`._compute`, in reverse mode, with memory bounded
-by a tile: a kernel depends on ``theta`` directly in the pair pass and through
-each sequence's sides (attention matrices, token variances) in the own pass,
-so
+It runs on tiles as :mod:`._compute` cuts them, of a quarter of the kernel's
+token pairs (``reverse=True`` in :func:`._tiling.auto_batch_size`: the
+backward keeps the forward's intermediates), in reverse mode, with memory
+bounded by a tile: a kernel depends on ``theta`` directly in the pair pass and
+through each sequence's sides (attention matrices, token variances) in the own
+pass, so
 
 1. the pair pass differentiates each tile pair's kernel with respect to the
    layer and to both tiles' sides, with that tile of ``W`` as cotangent
