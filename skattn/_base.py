@@ -30,11 +30,11 @@ from .networks import monte_carlo_kernel
 from .networks._monte_carlo import seed_of
 
 _NONNEGATIVE = Interval(Real, 0, None, closed="left")
-#: The estimators' architecture defaults: those of `transformer` (neural-tangents')
-#: except that the kernel sees token order, chosen by benchmarks/defaults.py.
 #: Largest training-set pass a fitted model keeps (``train_pass_``): beyond it
 #: (long sequences: 2 L**2 entries a sequence) predictions walk it again.
 KEPT_PASS_BYTES = 2**30
+#: The estimators' architecture defaults: those of `transformer` (neural-tangents')
+#: except that the kernel sees token order, chosen by benchmarks/defaults.py.
 ARCHITECTURE_DEFAULTS = {**TRANSFORMER_DEFAULTS, "positional": "sum", "val_pos_emb": True}
 #: The constraint of the gradient-descent estimators' training time ``t``.
 TIME_CONSTRAINT = {"t": [_NONNEGATIVE, None]}

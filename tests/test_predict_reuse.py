@@ -102,7 +102,10 @@ def test_the_training_sequences_are_validated_once(data, monkeypatch):
     reg = AttentionNNGPRegressor(n_blocks=1, batch_size=4).fit(X, y)
     checked = []
     check = _inputs.check_tokens
-    monkeypatch.setattr(_inputs, "check_tokens",
-                        lambda values, name="X": checked.append(len(values)) or check(values, name))
+    def counting(values, name="X"):
+        checked.append(len(values))
+        return check(values, name)
+
+    monkeypatch.setattr(_inputs, "check_tokens", counting)
     reg.predict(X_test, return_std=True)
     assert checked and set(checked) == {len(X_test)}

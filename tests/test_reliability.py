@@ -149,7 +149,8 @@ def test_a_device_name_survives_clone_and_pickle(data):
     assert_array_equal(copy.predict(X_test), expected)
     assert cross_val_score(reg, X, score, cv=2).shape == (2,)
     layer = transformer(n_blocks=1)
-    assert_array_equal(layer(X, device="cpu"), layer(X, device=cpu))  # resolved where the work runs
+    # resolved where the work runs
+    assert_array_equal(layer(X, device="cpu"), layer(X, device=cpu))
     assert_array_equal(layer.diag(X, device="cpu:0"), layer.diag(X, device=cpu))
 
 

@@ -135,6 +135,11 @@ def _side_entries(structure, length, width, dtype):
     return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(sides))
 
 
+def sides_nbytes(layer, length, width, dtype):
+    """Bytes of one sequence's sides under ``layer``."""
+    return side_entries(layer, length, width, dtype) * np.dtype(dtype).itemsize
+
+
 def chunk_memory(layer, kinds, shape, length, width, dtype, precision="highest"):
     """Bytes XLA assigns to one jitted chunk of tiles of ``shape`` sequences of
     ``length`` tokens (its arguments and its temporaries), from its compiled
@@ -210,26 +215,37 @@ def _tiles(values, mask, side):
             mask.reshape(count, side, length))
 
 
-def prepare(X1, X2=None, passes=(None, None)):
+def _known(X, own):
+    """The validated sequences of ``own`` (an :class:`OwnPass`) where it holds them, else ``X``."""
+    return X if own is None or own.sequences is None else own.sequences
+
+
+def prepare(X1, X2=None, passes=(None, None), layer=None):
     """Validate inputs: ``(v1, m1, v2, m2, dtype)`` with equal token counts.
 
     ``v2`` and ``m2`` are None when ``X2`` is None.  A batch whose
     :class:`OwnPass` is given is not checked again: its pass holds its
-    validated :class:`~skattn._inputs.Sequences`.
+    validated :class:`~skattn._inputs.Sequences`.  With ``layer``, every
+    sequence, at the common token count, must keep a real token through the
+    layer's windows (:func:`check_tokens_left`).
     """
-    known = lambda X, own: X if own is None or own.sequences is None else own.sequences  # noqa: E731
-    v1, m1 = as_sequences(known(X1, passes[0]), "X1")
-    if X2 is None:
-        return v1, m1, None, None, v1.dtype
-    v2, m2 = as_sequences(known(X2, passes[1]), "X2")
-    if v1.shape[2] != v2.shape[2]:
-        raise ValueError(
-            f"X1 has {v1.shape[2]} features per token but X2 has {v2.shape[2]}."
-        )
-    dtype = np.result_type(v1.dtype, v2.dtype)
-    length = max(v1.shape[1], v2.shape[1])  # trailing padding changes no kernel
-    v1, m1 = _pad_tokens(v1.astype(dtype), m1, length)
-    v2, m2 = _pad_tokens(v2.astype(dtype), m2, length)
+    v1, m1 = as_sequences(_known(X1, passes[0]), "X1")
+    v2 = m2 = None
+    dtype = v1.dtype
+    if X2 is not None:
+        v2, m2 = as_sequences(_known(X2, passes[1]), "X2")
+        if v1.shape[2] != v2.shape[2]:
+            raise ValueError(
+                f"X1 has {v1.shape[2]} features per token but X2 has {v2.shape[2]}."
+            )
+        dtype = np.result_type(v1.dtype, v2.dtype)
+        length = max(v1.shape[1], v2.shape[1])  # trailing padding changes no kernel
+        v1, m1 = _pad_tokens(v1.astype(dtype), m1, length)
+        v2, m2 = _pad_tokens(v2.astype(dtype), m2, length)
+    if layer is not None:
+        check_tokens_left(layer, m1, "X1")
+        if m2 is not None:
+            check_tokens_left(layer, m2, "X2")
     return v1, m1, v2, m2, dtype
 
 
@@ -252,8 +268,11 @@ class OwnPass(NamedTuple):
     sequences: Sequences = None  # None: a pass pickled before it kept them
 
     def __getitem__(self, rows):
+        sequences = self.sequences
+        if sequences is not None:
+            sequences = Sequences(*(a[rows] for a in sequences))
         return OwnPass(_take(self.sides, rows), {k: v[rows] for k, v in self.diagonal.items()},
-                       None if self.sequences is None else Sequences(*(a[rows] for a in self.sequences)))
+                       sequences)
 
     @property
     def nbytes(self):
@@ -261,11 +280,12 @@ class OwnPass(NamedTuple):
 
 
 def own_pass_nbytes(layer, X):
-    """Bytes an :class:`OwnPass` of the sequences ``X`` (an array) would take."""
+    """Bytes an :class:`OwnPass` of the sequences ``X`` (an array) would take:
+    per sequence its sides, its diagonals, its values and its token mask."""
     n, length = X.shape[:2]
     width = X.shape[2] if X.ndim == 3 else 1
-    entries = side_entries(layer, length, width, X.dtype) + len(KINDS) + length * (width + 1)
-    return n * entries * X.dtype.itemsize
+    values = (len(KINDS) + length * width) * X.dtype.itemsize + length  # the mask: bools
+    return n * (sides_nbytes(layer, length, width, X.dtype) + values)
 
 
 def own_pass(layer, X, *, device=None, precision="highest"):
@@ -383,8 +403,7 @@ def _task_blocks(n1, n2, shape, symmetric, workers, max_size=None):
 def task_side_limit(layer, shape, dtype, to_file=False):
     """Most sequences a side of one task: ``TASK_SIDES_BYTES`` of sides for its
     two batches (and ``OUT_BLOCK_SEQUENCES`` when the kernel goes to a file)."""
-    per_sequence = side_entries(layer, *shape, dtype) * np.dtype(dtype).itemsize
-    limit = max(1, TASK_SIDES_BYTES // max(1, 2 * per_sequence))
+    limit = max(1, TASK_SIDES_BYTES // max(1, 2 * sides_nbytes(layer, *shape, dtype)))
     return min(limit, OUT_BLOCK_SEQUENCES) if to_file else limit
 
 
@@ -458,10 +477,7 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     pass1, pass2 = passes
     if X2 is None:
         pass2 = pass1
-    v1, m1, v2, m2, dtype = prepare(X1, X2, (pass1, pass2))
-    check_tokens_left(layer, m1, "X1")
-    if v2 is not None:
-        check_tokens_left(layer, m2, "X2")
+    v1, m1, v2, m2, dtype = prepare(X1, X2, (pass1, pass2), layer)
     symmetric = v2 is None
     n1 = len(v1)
     n2 = n1 if symmetric else len(v2)

@@ -24,7 +24,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from sklearn.utils import check_random_state
 
-from ..kernels._compute import _parse_get, check_tokens_left, prepare
+from ..kernels._compute import _parse_get, prepare
 from ._base import finite
 
 #: Bound on the elements of per-example gradients held at once (two blocks).
@@ -160,10 +160,7 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
         raise ValueError("diagonal=True gives the diagonal of X1's own kernel; X2 must be None.")
     net = finite(layer, width=width, n_heads=n_heads, head_width=head_width,
                  out_width=out_width)
-    v1, m1, v2, m2, dtype = prepare(X1, X2)
-    check_tokens_left(layer, m1, "X1")
-    if v2 is not None:
-        check_tokens_left(layer, m2, "X2")
+    v1, m1, v2, m2, dtype = prepare(X1, X2, layer=layer)
     n1, n2 = len(v1), len(v1) if v2 is None else len(v2)
     symmetric = v2 is None and not diagonal
     base = jax.random.key(seed_of(random_state))
