@@ -30,10 +30,9 @@ kernels).
 
 import warnings
 
-import jax
 import numpy as np
 import scipy.linalg
-from jax.scipy.special import ndtr
+from scipy.special import ndtr
 
 #: Columns handled at once when scanning an ``n x n`` matrix (bounds the temporaries).
 _ROWS = 1024
@@ -485,9 +484,11 @@ def max_probabilities(mean, std):
     """
     scale = np.maximum(std, np.finfo(np.float64).tiny)[:, None, None]
     probabilities = np.empty_like(mean, dtype=np.float64)
-    with jax.enable_x64(True), np.errstate(over="ignore"):  # std=0: gaps of +-inf
+    # scipy's ndtr, not JAX's: eager JAX would compile a dozen tiny programs for
+    # every new shape of the gaps
+    with np.errstate(over="ignore"):  # std=0: gaps of +-inf
         for c in range(mean.shape[1]):
             gap = (mean[:, c:c + 1] - np.delete(mean, c, axis=1))[:, :, None] / scale
-            cdf = np.asarray(ndtr(gap + _NODES))  # (n, n_outputs - 1, nodes)
+            cdf = ndtr(gap + _NODES)  # (n, n_outputs - 1, nodes)
             probabilities[:, c] = cdf.prod(axis=1) @ _WEIGHTS / np.sqrt(2 * np.pi)
     return probabilities / probabilities.sum(axis=1, keepdims=True)
