@@ -421,6 +421,26 @@ default=None
 
     # -------------------------------------------------------------- posterior
 
+    def _test_kernels(self, X, kinds, layer):
+        """The own pass of the validated new sequences ``X`` (None where there is
+        none) and their kernels against the training set, ``kind -> (n, n_train)``
+        in float64, from the two passes: only ``X``'s sequences are walked."""
+        test_pass = self._own_pass(X, layer)
+        # a model pickled before train_pass_ existed walks its training set again
+        passes = (test_pass, getattr(self, "train_pass_", None))
+        test_train = self._kernels(X, self.X_train_, kinds, passes=passes, layer=layer)
+        return test_pass, {k: np.asarray(K, dtype=np.float64) for k, K in test_train.items()}
+
+    def _own_diagonal(self, X, test_pass, kind, layer):
+        """``K(x, x)`` of ``kind`` for each sequence of ``X``, ``(n,)`` in float64:
+        from its own pass ``test_pass`` where there is one."""
+        if test_pass is None:
+            diagonal = self._kernels(X, kinds=(kind,), diagonal=True, layer=layer)[kind]
+        else:
+            diagonal = test_pass.diagonal[kind]
+            self._check_finite(kind, diagonal, X, None, ("X", "X"))
+        return np.asarray(diagonal, dtype=np.float64)
+
     def _posterior(self, X, covariance=None):
         """Posterior mean ``(n, n_outputs)`` at ``X`` and, if asked, its covariance.
 
@@ -432,23 +452,17 @@ default=None
         X, _, _ = self._validate_X(X)
         model = self.posterior_
         layer = self._fitted_layer()
-        test_pass = self._own_pass(X, layer)
-        # a model pickled before train_pass_ existed walks its training set again
-        passes = (test_pass, getattr(self, "train_pass_", None))
-        test_train = self._kernels(X, self.X_train_, model.test_kinds(covariance),
-                                   passes=passes, layer=layer)
-        test_train = {k: np.asarray(K, dtype=np.float64) for k, K in test_train.items()}
+        test_pass, test_train = self._test_kernels(X, model.test_kinds(covariance), layer)
         mean = model.mean(test_train)
         if covariance is None:
             return mean, None
         diagonal = covariance == "diagonal"
-        if diagonal and test_pass is not None:  # the own pass gave it
-            nngp_test = test_pass.diagonal["nngp"]
-            self._check_finite("nngp", nngp_test, X, None, ("X", "X"))
+        if diagonal:
+            nngp_test = self._own_diagonal(X, test_pass, "nngp", layer)
         else:
-            nngp_test = self._kernels(X, kinds=("nngp",), diagonal=diagonal,
-                                      passes=(test_pass, None), layer=layer)["nngp"]
-        nngp_test = np.asarray(nngp_test, dtype=np.float64)
+            nngp_test = self._kernels(X, kinds=("nngp",), passes=(test_pass, None),
+                                      layer=layer)["nngp"]
+            nngp_test = np.asarray(nngp_test, dtype=np.float64)
         cov = model.covariance(nngp_test, test_train)
         if diagonal:
             cov = _inference.clipped_variance(cov, nngp_test, self.dtype)

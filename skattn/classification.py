@@ -139,10 +139,9 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         X, _, _ = self._validate_X(X)
         model = self.posterior_
         layer = self._fitted_layer()
-        test_train = self._kernels(X, self.X_train_, (model.kind,), layer=layer)[model.kind]
-        test_train = np.asarray(test_train, dtype=np.float64)
-        test = self._kernels(X, kinds=(model.kind,), diagonal=True, layer=layer)[model.kind]
-        test = np.asarray(test, dtype=np.float64)
+        test_pass, test_train = self._test_kernels(X, (model.kind,), layer)
+        test_train = test_train[model.kind]
+        test = self._own_diagonal(X, test_pass, model.kind, layer)
         mean = test_train @ model.dual_coef
         # K_TT - K_TD h(A) K_DT, of the model's own kernel (R&W Alg. 2.1, l. 5-6)
         var = _inference.nngp_covariance(test, test_train, model.solver)

@@ -293,9 +293,10 @@ def own_pass(layer, X, *, device=None, precision="highest"):
     check_precision(precision)
     v, m, _, _, _ = prepare(X)
     check_tokens_left(layer, m, "X")
-    device = resolve_device(device)
-    side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype,
-                              device if device is not None else jax.devices()[0],
+    # on a named device as the pairs' chunks are (kernel_block): JAX compiles
+    # again for arrays committed to a device after uncommitted ones
+    device = resolve_device(device) or jax.devices()[0]
+    side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype, device,
                               side_entries=side_entries(layer, *v.shape[1:], v.dtype))
     _, _, sides, diagonal = walk_tiles(layer, v, m, side, device, precision)
     flat = lambda a: a.reshape(-1, *a.shape[2:])[:len(v)]  # noqa: E731
