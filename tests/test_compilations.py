@@ -8,7 +8,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from synthetic import padded_sequences
-from skattn import AttentionNNGPRegressor
+from skattn import AttentionNNGPRegressor, AttentionNTKClassifier
 from skattn.kernels import (Conv1D, Dense, GlobalAvgPool, Relu, SelfAttention, serial,
                             transformer)
 from skattn.networks import finite, monte_carlo_kernel
@@ -17,16 +17,18 @@ COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
 
 @contextlib.contextmanager
-def kernel_compilations(fragment="chunk"):
+def kernel_compilations(fragment="chunk", clear=True):
     """Names of the functions XLA compiles inside the block whose names hold
-    ``fragment`` (default: the engine's)."""
+    ``fragment`` (default: the engine's; "" for all), after clearing JAX's
+    caches unless ``clear`` is False."""
     names = []
 
     def listener(event, duration, **kwargs):
         if event == COMPILE_EVENT and fragment in str(kwargs.get("fun_name", "")):
             names.append(kwargs["fun_name"])
 
-    jax.clear_caches()
+    if clear:
+        jax.clear_caches()
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:
         yield names
@@ -60,6 +62,27 @@ def test_grid_search_over_floats_compiles_the_kernel_once(data):
         est.fit(X, y).predict(X)
         est.set_params(b_std=0.3, qk_std=2.0).fit(X, y).predict(X)
     assert sorted(names) == ["jit(_chunk_kernels)", "jit(_walk_chunk)"]
+
+
+def test_small_sizes_share_the_programs_of_one_fit():
+    """scikit-learn's checks fit and predict on 5 to 50 sequences in turn: all of
+    them, and predict_proba and score, run the two programs of the first fit
+    (small kernels share a tile side; NTK and NNGP+NTK share the pair program;
+    the probabilities compile nothing)."""
+    rng = np.random.default_rng(3)
+    # a token count and width no other test uses: its programs are compiled here,
+    # without clearing the caches the rest of this worker uses
+    X = rng.normal(size=(50, 6, 5))
+    y = np.arange(50) % 3
+    clf = AttentionNTKClassifier(n_blocks=1)
+    with kernel_compilations("", clear=False) as names:
+        for n in (5, 10, 20, 30, 50):
+            clf.fit(X[:n], y[:n])
+            clf.predict(X[:n])
+            proba = clf.predict_proba(X[:n])
+            clf.score(X[:n], y[:n])
+    assert sorted(names) == ["jit(_chunk_kernels)", "jit(_walk_chunk)"]
+    assert proba.shape == (50, 3) and np.allclose(proba.sum(axis=1), 1)
 
 
 def test_new_structure_compiles_again(data):

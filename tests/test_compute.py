@@ -62,7 +62,8 @@ def test_symmetric_mode_computes_each_unordered_tile_pair_once():
 def test_auto_batch_size_bounds_the_tile():
     assert auto_batch_size(10_000, 32) == 16
     assert auto_batch_size(10_000, 64) == 8
-    assert auto_batch_size(5, 4) == 8  # no larger than the next power of two of n
+    assert auto_batch_size(5, 4) == 64  # the floor of small kernels (MIN_TILE_TOKEN_PAIRS)
+    assert auto_batch_size(5, 32) == 8  # no larger than the floor needs
     assert auto_batch_size(10_000, 4096) == 1
 
 

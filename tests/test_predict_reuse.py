@@ -109,3 +109,11 @@ def test_the_training_sequences_are_validated_once(data, monkeypatch):
     monkeypatch.setattr(_inputs, "check_tokens", counting)
     reg.predict(X_test, return_std=True)
     assert checked and set(checked) == {len(X_test)}
+
+
+def test_predict_proba_walks_only_the_new_sequences(data, walked):
+    X, y, X_test = data
+    clf = AttentionNTKClassifier(n_blocks=1, batch_size=4).fit(X, y > np.median(y))
+    walked.clear()
+    clf.predict_proba(X_test)
+    assert walked == [6]  # once: the cross kernel and the diagonal read its pass

@@ -1,12 +1,14 @@
 """The automatic tile size: a pure function of platform, memory, tokens, sequences, dtype."""
 
+import math
+
 import numpy as np
 import pytest
 
 from skattn.kernels import transformer
 from skattn.kernels._compute import chunk_memory, side_entries
-from skattn.kernels._tiling import (auto_batch_size, memory_budget, resolve_batch_size,
-                                    tile_bytes, tile_shape)
+from skattn.kernels._tiling import (MIN_TILE_TOKEN_PAIRS, auto_batch_size, memory_budget,
+                                    resolve_batch_size, tile_bytes, tile_shape)
 
 GiB = 2**30
 #: bytes_limit of an H200 (141 GiB) with JAX's 75% preallocation.
@@ -16,11 +18,12 @@ LENGTHS = [2**k for k in range(0, 11)]  # 1 to 1024 tokens
 
 def test_cpu_keeps_the_cache_sized_rule():
     # today's rule: isqrt(2**18) // L sequences a side, at most n's next power of two
+    # (or the floor's)
     for length in LENGTHS + [3, 48, 100]:
         want = max(1, 512 // length)
         assert auto_batch_size(10**6, length) == want
         assert auto_batch_size(10**6, length, memory=24 * GiB) == want
-    assert auto_batch_size(5, 4) == 8
+    assert auto_batch_size(5, 4) == 64  # small kernels: the floor, MIN_TILE_TOKEN_PAIRS
 
 
 def test_gpu_tiles_are_the_best_measured_on_an_h200():
@@ -28,7 +31,21 @@ def test_gpu_tiles_are_the_best_measured_on_an_h200():
     assert auto_batch_size(4000, 32, platform="gpu", memory=H200) in (256, 512)
     assert auto_batch_size(2000, 128, platform="gpu", memory=H200) == 128
     assert auto_batch_size(4000, 32, platform="cuda", memory=H200, itemsize=8) in (256, 512)
-    assert auto_batch_size(3, 32, platform="gpu", memory=H200) == 4  # no larger than needed
+    assert auto_batch_size(3, 32, platform="gpu", memory=H200) == 8  # the floor, no larger
+
+
+@pytest.mark.parametrize("platform, memory", [("cpu", None), ("gpu", H200), ("gpu", 2 * GiB)])
+def test_small_kernels_share_one_tile_side_within_the_rule(platform, memory):
+    for length in LENGTHS + [3, 48]:
+        rule = auto_batch_size(10**6, length, platform=platform, memory=memory)
+        few = max(1, math.isqrt(MIN_TILE_TOKEN_PAIRS) // length)
+        sides = {auto_batch_size(n, length, platform=platform, memory=memory)
+                 for n in range(1, few + 1)}
+        assert len(sides) == 1, (length, sides)  # one program for every small size
+        side = sides.pop()
+        assert side <= rule  # never above the memory and cache rule
+        assert side == rule or side * side * length**2 >= MIN_TILE_TOKEN_PAIRS
+        assert side < 2 * max(few, 1) or side == rule  # no larger than the floor needs
 
 
 @pytest.mark.parametrize("platform", ["cpu", "gpu", "tpu"])

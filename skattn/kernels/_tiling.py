@@ -14,6 +14,14 @@ machine.
   512 sequences a side at L=32 (0.755 s for n=4000, against 12.7 s with the CPU
   rule) and 128 at L=128; that is 8,192 to 16,384 tokens a side.  The side is
   halved until :func:`tile_bytes` fits the memory budget.
+
+A kernel of few sequences gets a tile no larger than it needs (the next power
+of two of ``n``), but no smaller than ``MIN_TILE_TOKEN_PAIRS`` token pairs: each
+tile side compiles its own programs (0.4 to 0.8 s each on a 2-core CPU), while
+a tile that small costs about as little as one of 16 token pairs, so every
+small batch (a scikit-learn check's 5 to 30 sequences of 8 tokens, a
+prediction on a few) shares one program per structure, token count, width and
+dtype.
 """
 
 import math
@@ -23,6 +31,10 @@ import numpy as np
 
 #: Token pairs a tile aims at, per platform (see the module docstring).
 TILE_TOKEN_PAIRS = {"cpu": 2**18, "accelerator": 2**28}
+#: Token pairs below which a tile is not made smaller for fewer sequences.  On
+#: the 2-core CPU one tile of the estimators' default network (float64) took
+#: 4-6 ms from 2**8 to 2**16 token pairs (L=2 to 32), 11-14 ms at 2**18.
+MIN_TILE_TOKEN_PAIRS = 2**16
 #: Token-level arrays alive at once per tile, per token pair.  XLA's memory
 #: analysis of the compiled tile gives 9 to 10 for ``transformer(n_blocks=2)``
 #: at L=32 to 1024 (tests/test_tiling.py checks the estimate against it).
@@ -75,7 +87,9 @@ def auto_batch_size(n, length, *, platform="cpu", memory=None, itemsize=4, worke
     ----------
     n : int
         Sequences on the larger side of the kernel; the tile has at most the
-        next power of two of ``n`` a side.
+        next power of two of ``n`` a side, or of the sequences that make
+        ``MIN_TILE_TOKEN_PAIRS`` token pairs if that is more (one tile side for
+        all small kernels).
     length : int
         Tokens per sequence (padding included).
     platform : str, default="cpu"
@@ -96,12 +110,14 @@ def auto_batch_size(n, length, *, platform="cpu", memory=None, itemsize=4, worke
     Returns
     -------
     int
-        A power of two (or ``n``'s next power of two), at least 1.
+        A power of two (or the rule's side), at least 1.
 
     Examples
     --------
     >>> auto_batch_size(10_000, 32), auto_batch_size(10_000, 32, platform="gpu")
     (16, 512)
+    >>> auto_batch_size(5, 8), auto_batch_size(20, 8)  # one tile for small kernels
+    (32, 32)
     >>> auto_batch_size(10_000, 32, reverse=True)  # the kernel's gradient
     8
     >>> auto_batch_size(10_000, 128, platform="gpu", memory=80 * 2**30)
@@ -116,7 +132,8 @@ def auto_batch_size(n, length, *, platform="cpu", memory=None, itemsize=4, worke
     while budget is not None and side > 1 \
             and share * tile_bytes(side, side, length, itemsize, side_entries) > budget:
         side //= 2
-    return min(side, power_of_two_at_least(n))
+    few = math.isqrt(MIN_TILE_TOKEN_PAIRS) // length  # sequences a side of the smallest tile
+    return min(side, power_of_two_at_least(max(n, few)))
 
 
 def tile_shape(n2, side, symmetric):
