@@ -115,14 +115,14 @@ def test_trailing_padding_changes_nothing(rng, k):
 def test_attention_on_features_equals_the_sandwich(rng, linear):
     """Conv1D and AvgPool1D carry token features to the attention layer; with
     them dropped (Identity keeps none) it sandwiches the kernels instead."""
+    from test_kernel_properties import walked
+
     X = padded_sequences(rng, 6, 12, 1, lengths=[12, 10, 11, 12, 9, 12])
     fast = head(Dense(b_std=0.2), linear, SelfAttention(positional="sum"))
     slow = head(Dense(b_std=0.2), linear, Identity(), SelfAttention(positional="sum"))
-    from skattn.kernels._state import input_state
-
-    state = input_state(np.ones((1, 12, 1)), np.ones((1, 12)))
-    assert serial(Dense(), linear).walk(state)[0].features is not None
-    got, want = fast(X, X[:4], get=("nngp", "ntk")), slow(X, X[:4], get=("nngp", "ntk"))
+    assert walked(serial(Dense(), linear), np.ones((1, 12, 1))).features is not None
+    # X[:4] against X: both sides in one tile of 8, one own pass program a network
+    got, want = fast(X[:4], X, get=("nngp", "ntk")), slow(X[:4], X, get=("nngp", "ntk"))
     for kind in want:
         np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
 
@@ -159,12 +159,12 @@ def test_a_sequence_left_without_tokens_is_named(rng):
 
 
 def test_pooling_divides_the_token_count(rng):
-    from skattn.kernels._state import input_state
+    from test_kernel_properties import walked
 
-    state = input_state(rng.normal(size=(2, 10, 2)), np.ones((2, 10), bool))
-    assert AvgPool1D(window=4).walk(state)[0].nngp.shape == (2, 2, 2)
-    assert AvgPool1D(window=4, padding="same").walk(state)[0].nngp.shape == (2, 3, 3)
-    assert Conv1D(filter_size=3, stride=3, padding="same").walk(state)[0].mask1.shape == (2, 4)
+    X = rng.normal(size=(2, 10, 2))
+    assert walked(AvgPool1D(window=4), X).nngp.shape == (2, 2, 2)
+    assert walked(AvgPool1D(window=4, padding="same"), X).nngp.shape == (2, 3, 3)
+    assert walked(Conv1D(filter_size=3, stride=3, padding="same"), X).mask1.shape == (2, 4)
 
 
 def test_gradients_match_finite_differences(rng):

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import jax
 import numpy as np
 import pytest
 
@@ -90,22 +91,30 @@ def test_attention_on_features_equals_the_sandwich(rng, params, d):
     sandwiches the kernels."""
     X = padded_sequences(rng, 7, 5, d)
     fast, slow = transformer(**params), transformer(val_pos_emb=True, **params)
-    for got, want in [(fast(X, X[:4], get=("nngp", "ntk")), slow(X, X[:4], get=("nngp", "ntk"))),
+    # X[:4] against X: both sides in tiles of 8, as the diagonal's and the tests'
+    # above, so one own pass and one pair program a network serve every call
+    for got, want in [(fast(X[:4], X, get=("nngp", "ntk")), slow(X[:4], X, get=("nngp", "ntk"))),
                       (fast.diag(X, get=("nngp", "ntk")), slow.diag(X, get=("nngp", "ntk")))]:
         for kind in ("nngp", "ntk"):
             np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
 
 
-def test_features_route_is_taken_while_linear(rng):
+def walked(layer, X):
+    """The own pass's output state on ``X`` (all tokens real), traced as the
+    engine's jitted pass traces it: shapes only, nothing compiled or run."""
     from skattn.kernels._state import input_state
 
+    mask = np.ones(X.shape[:2], bool)
+    return jax.eval_shape(lambda x, m: layer.walk(input_state(x, m))[0], X, mask)
+
+
+def test_features_route_is_taken_while_linear(rng):
     X = rng.normal(size=(3, 5, 2))
-    state = input_state(X, np.ones((3, 5), bool))
-    out = serial(Dense(b_std=0.5), SelfAttention()).walk(state)[0]
+    out = walked(serial(Dense(b_std=0.5), SelfAttention()), X)
     # a bias column per Dense and attention layer, whatever b_std (zero here: traced)
     assert out.features is not None and out.features.rank == 2 + 1 + 1
-    assert serial(Dense(), Relu()).walk(state)[0].features is None
-    assert SelfAttention(val_pos_emb=True).walk(state)[0].features is None
+    assert walked(serial(Dense(), Relu()), X).features is None
+    assert walked(SelfAttention(val_pos_emb=True), X).features is None
 
 
 @dataclasses.dataclass(frozen=True)
