@@ -121,8 +121,7 @@ def test_attention_on_features_equals_the_sandwich(rng, linear):
     fast = head(Dense(b_std=0.2), linear, SelfAttention(positional="sum"))
     slow = head(Dense(b_std=0.2), linear, Identity(), SelfAttention(positional="sum"))
     assert walked(serial(Dense(), linear), np.ones((1, 12, 1))).features is not None
-    # X[:4] against X: both sides in one tile of 8, one own pass program a network
-    got, want = fast(X[:4], X, get=("nngp", "ntk")), slow(X[:4], X, get=("nngp", "ntk"))
+    got, want = fast(X, X[:4], get=("nngp", "ntk")), slow(X, X[:4], get=("nngp", "ntk"))
     for kind in want:
         np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
 
