@@ -11,7 +11,7 @@ through a callable optimizer that records its iterates) from the defaults
 and at the learned values.
 
     python examples/marginal_likelihood_surface.py          # writes marginal_likelihood_surface.png
-    python examples/marginal_likelihood_surface.py --quick  # a coarse 4 x 4 grid, 20 series
+    python examples/marginal_likelihood_surface.py --quick  # a coarse 4 x 4 grid, 20 + 20 series
 
 Needs aeon for the data (``pip install aeon``).
 """
@@ -41,7 +41,7 @@ def load(quick):
             load_classification("ItalyPowerDemand", split=s) for s in ("train", "test")]
     X_train, X_test = (np.transpose(X, (0, 2, 1)) for X in (X_train, X_test))
     if quick:
-        X_train, y_train, X_test, y_test = X_train[:20], y_train[:20], X_test[:100], y_test[:100]
+        X_train, y_train, X_test, y_test = X_train[:20], y_train[:20], X_test[:20], y_test[:20]
     scaler = SequenceScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
