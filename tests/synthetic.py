@@ -4,6 +4,7 @@ import dataclasses
 import multiprocessing
 import os
 
+import jax
 import numpy as np
 
 from skattn.kernels import Layer
@@ -17,6 +18,15 @@ def padded_sequences(rng, n, length, d, lengths=None):
     for i, n_tokens in enumerate(lengths):
         X[i, n_tokens:] = np.nan
     return X
+
+
+def walked(layer, X):
+    """The own pass's output state on ``X`` (all tokens real), traced as the
+    engine's jitted pass traces it: shapes only, nothing compiled or run."""
+    from skattn.kernels._state import input_state
+
+    mask = np.ones(X.shape[:2], bool)
+    return jax.eval_shape(lambda x, m: layer.walk(input_state(x, m))[0], X, mask)
 
 
 @dataclasses.dataclass(frozen=True)

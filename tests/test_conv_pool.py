@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from synthetic import padded_sequences
+from synthetic import padded_sequences, walked
 from skattn.kernels import (AvgPool1D, Conv1D, Dense, GlobalAvgPool, Identity, Relu,
                             SelfAttention, serial)
 
@@ -115,8 +115,6 @@ def test_trailing_padding_changes_nothing(rng, k):
 def test_attention_on_features_equals_the_sandwich(rng, linear):
     """Conv1D and AvgPool1D carry token features to the attention layer; with
     them dropped (Identity keeps none) it sandwiches the kernels instead."""
-    from test_kernel_properties import walked
-
     X = padded_sequences(rng, 6, 12, 1, lengths=[12, 10, 11, 12, 9, 12])
     fast = head(Dense(b_std=0.2), linear, SelfAttention(positional="sum"))
     slow = head(Dense(b_std=0.2), linear, Identity(), SelfAttention(positional="sum"))
@@ -158,8 +156,6 @@ def test_a_sequence_left_without_tokens_is_named(rng):
 
 
 def test_pooling_divides_the_token_count(rng):
-    from test_kernel_properties import walked
-
     X = rng.normal(size=(2, 10, 2))
     assert walked(AvgPool1D(window=4), X).nngp.shape == (2, 2, 2)
     assert walked(AvgPool1D(window=4, padding="same"), X).nngp.shape == (2, 3, 3)

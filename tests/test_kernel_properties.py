@@ -2,11 +2,10 @@
 
 import dataclasses
 
-import jax
 import numpy as np
 import pytest
 
-from synthetic import padded_sequences
+from synthetic import padded_sequences, walked
 from skattn.kernels import (Dense, GlobalAvgPool, Layer, Relu, SelfAttention, serial,
                             transformer)
 
@@ -95,15 +94,6 @@ def test_attention_on_features_equals_the_sandwich(rng, params, d):
                       (fast.diag(X, get=("nngp", "ntk")), slow.diag(X, get=("nngp", "ntk")))]:
         for kind in ("nngp", "ntk"):
             np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
-
-
-def walked(layer, X):
-    """The own pass's output state on ``X`` (all tokens real), traced as the
-    engine's jitted pass traces it: shapes only, nothing compiled or run."""
-    from skattn.kernels._state import input_state
-
-    mask = np.ones(X.shape[:2], bool)
-    return jax.eval_shape(lambda x, m: layer.walk(input_state(x, m))[0], X, mask)
 
 
 def test_features_route_is_taken_while_linear(rng):

@@ -18,7 +18,7 @@ machine.
 A kernel of few sequences gets a tile no larger than it needs (the next power
 of two of ``n``), but no smaller than ``MIN_TILE_TOKEN_PAIRS`` token pairs: each
 tile side compiles its own programs (0.4 to 0.8 s each on a 2-core CPU), while
-a tile that small costs about as little as one of 16 token pairs, so every
+a tile that small costs about as little as one of 2**8 token pairs, so every
 small batch (a scikit-learn check's 5 to 30 sequences of 8 tokens, a
 prediction on a few) shares one program per structure, token count, width and
 dtype.
