@@ -10,6 +10,16 @@ import numpy as np
 from skattn.kernels import Layer
 
 
+def user_environ():
+    """This process's environment with the ``XLA_FLAGS`` the test session started
+    with: a child started with it compiles as the user's programs do, not with
+    the tests' cheaper options (conftest.py)."""
+    environ = dict(os.environ)
+    if "SKATTN_USER_XLA_FLAGS" in environ:
+        environ["XLA_FLAGS"] = environ["SKATTN_USER_XLA_FLAGS"]
+    return environ
+
+
 def padded_sequences(rng, n, length, d, lengths=None):
     """Random sequences of the given lengths, NaN-padded at the end to ``length``."""
     X = rng.normal(size=(n, length, d))

@@ -99,8 +99,8 @@ def test_two_devices_give_the_same_kernels(data, whole, tmp_path):
         X = np.load({str(tmp_path / "x.npy")!r})
         np.save({str(tmp_path / "k.npy")!r}, k(X, get="ntk", batch_size=2))
     """)
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
-               JAX_PLATFORMS="cpu")
+    flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
+    env = dict(os.environ, XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
     np.testing.assert_allclose(np.load(tmp_path / "k.npy"), whole[0]["ntk"], rtol=ROUNDING)
 

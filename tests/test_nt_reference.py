@@ -1,11 +1,14 @@
 """The kernel engine against neural-tangents 0.6.5 (fixtures from tools/make_nt_reference.py)."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from synthetic import user_environ
 from skattn.kernels import transformer
 
 FIXTURES = np.load(Path(__file__).parent / "data" / "nt_reference.npz")
@@ -57,3 +60,17 @@ def test_float32_kernels_match_neural_tangents(case):
         want = FIXTURES[f"{case}/{kind}"]
         assert got[kind].dtype == np.float32
         assert np.abs(got[kind] - want).max() / np.abs(want).max() <= 1e-4
+
+
+def test_kernels_match_neural_tangents_with_xlas_default_options():
+    """The suite compiles with cheaper XLA options (conftest.py); users' programs
+    compile with XLA's defaults.  Two of the cases above, float64 and float32, run
+    again in a test session of their own that has the user's ``XLA_FLAGS``."""
+    here = Path(__file__)
+    cases = [f"{here}::test_float64_kernels_match_neural_tangents[pool2_conv3_pos]",
+             f"{here}::test_float32_kernels_match_neural_tangents[pos_sum_exp]"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         *cases], cwd=here.parent.parent, env=user_environ(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "2 passed" in result.stdout, result.stdout[-3000:]
