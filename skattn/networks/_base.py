@@ -198,8 +198,15 @@ class Network:
         Padding tokens (all-NaN) are masked as the kernels mask them: they get
         no attention and are left out of the pooling.
         """
-        values, mask = split_padding(X)
-        return self.root.apply(params, values, mask)
+        return _apply(self, params, X)
+
+
+@jax.jit
+def _apply(network, params, X):
+    """:meth:`Network.apply` as one program: run op by op, a transformer's forward
+    pass compiled some sixty one-op programs for each new input shape."""
+    values, mask = split_padding(X)
+    return network.root.apply(params, values, mask)
 
 
 class ShapeDtype(NamedTuple):
