@@ -9,6 +9,7 @@ here, at import, to ``asin(sqrt(z)) / sqrt(z)`` on ``z`` in ``[0, 1/4]``
 rounding); larger arguments use ``asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2))``.
 """
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from numpy.polynomial import chebyshev
@@ -61,7 +62,8 @@ def asin(x):
 
 
 def reference_error(dtype=np.float64):
-    """Largest error against numpy's arcsin on a fine grid (used by the tests)."""
+    """Largest error against numpy's arcsin on a fine grid (used by the tests), of
+    ``asin`` compiled as the kernels compile it (one program, fused)."""
     x = np.linspace(-1, 1, 200_001).astype(dtype)
-    got = np.asarray(asin(jnp.asarray(x)), np.float64)
+    got = np.asarray(jax.jit(asin)(x), np.float64)
     return float(np.max(np.abs(got - np.arcsin(x.astype(np.float64)))))
