@@ -13,17 +13,18 @@ them run once on a few tiny sequences, so on the CPU two thirds of its time
 was XLA compiling (606 s of 924 s summed over the tests).  The tests'
 processes therefore compile without LLVM's optimisation passes and with XLA's
 older CPU fusion emitter (:data:`TEST_XLA_FLAGS`): compilation takes a third of
-the time, execution up to twice as long, and results differ in the last bits
-only (the neural-tangents fixtures agree to 7.6e-16 instead of 6.1e-16).  The
-suite went from 505 s to 315 s on 2 cores.  What users run is still checked at
+the time, execution two to five times as long, and results differ in the last
+bits only (the neural-tangents fixtures agree to 7.6e-16 instead of 6.1e-16).
+The suite went from 505 s to 284 s on 2 cores.  (Not a default for users: their
+first fit gained 0.5 s in benchmarks/first_contact.py, and a kernel of 300
+sequences ran 5 times slower.)  What users run is still checked at
 XLA's defaults: the demo's test and one neural-tangents test start their
 interpreters with the user's own ``XLA_FLAGS`` (``synthetic.user_environ``).
 ``SKATTN_TEST_XLA_DEFAULTS=1`` keeps XLA's defaults for the whole session, and
-they are kept where a GPU or TPU plugin is installed, since the GPU checks
+they are kept where JAX's default backend is a GPU or TPU, since the GPU checks
 (benchmarks/gpu_checks.sh) are about what users run there.
 """
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -46,17 +47,18 @@ def _choose_compiler_options():
         return
     user = os.environ.get("XLA_FLAGS", "")
     os.environ[USER_XLA_FLAGS] = user
-    if os.environ.get("SKATTN_TEST_XLA_DEFAULTS") or importlib.util.find_spec("jax_plugins"):
+    if os.environ.get("SKATTN_TEST_XLA_DEFAULTS"):
         return
     flags = " ".join([user, *TEST_XLA_FLAGS]).strip()
-    # an XLA that no longer knows an option aborts the process: try them first
-    probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"],
-                           env=dict(os.environ, XLA_FLAGS=flags), capture_output=True)
-    if probe.returncode == 0:
-        os.environ["XLA_FLAGS"] = flags
-    else:
+    # an XLA that no longer knows an option aborts the process: try them first,
+    # and learn the backend the tests will run on
+    probe = subprocess.run([sys.executable, "-c", "import jax; print(jax.default_backend())"],
+                           env=dict(os.environ, XLA_FLAGS=flags), capture_output=True, text=True)
+    if probe.returncode != 0:
         warnings.warn(f"XLA refused the tests' compiler options {TEST_XLA_FLAGS}; the "
                       f"suite runs at XLA's defaults (slower): {probe.stderr[-300:]!r}")
+    elif probe.stdout.strip() == "cpu":
+        os.environ["XLA_FLAGS"] = flags
 
 
 def pytest_configure(config):
