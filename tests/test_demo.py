@@ -3,7 +3,6 @@
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -12,12 +11,11 @@ from skattn import _demo
 from skattn.__main__ import main
 
 
-def test_demo_prints_both_accuracies_in_under_two_minutes():
-    # as a user runs it: with XLA's options of the user, not the tests' (conftest.py)
-    start = time.perf_counter()
+def test_demo_prints_both_accuracies_and_its_time():
+    """As a user runs it: with the user's XLA options, not the tests' (conftest.py).
+    Its time is printed, not asserted (about 15 s on 2 cores, as the README says)."""
     result = subprocess.run([sys.executable, "-m", "skattn", "demo"],
                             capture_output=True, text=True, timeout=300, env=user_environ())
-    elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "1000 to train, 797 to test" in out
@@ -26,7 +24,6 @@ def test_demo_prints_both_accuracies_in_under_two_minutes():
     assert float(scores["AttentionNTKClassifier"]) > 0.95
     assert float(scores["SVC"]) > 0.95
     assert re.search(r"Total time.*: \d+\.\d s", out)
-    assert elapsed < 120, f"the demo took {elapsed:.0f} s; the promise is under two minutes"
 
 
 def test_demo_options(capsys, monkeypatch):
