@@ -146,7 +146,9 @@ def test_network_shapes_weights_and_padding(X):
         out = np.asarray(apply(params, X))
         # a sequence's output ignores padding: cut to its length, with the same embeddings
         alone = np.asarray(apply(params, X[1:2, :2]))
+        listed = np.asarray(tied.apply(params, np.asarray(X).tolist()))  # apply jits itself
     assert out.shape == (3, 3) and np.all(np.isfinite(out))
+    assert_allclose(listed, out, rtol=1e-6, atol=1e-7)
     assert_allclose(alone[0], out[1], rtol=1e-5, atol=1e-6)
     tokens = finite(serial(Dense(b_std=1.0)), width=4, out_width=4)
     token_out = np.asarray(jax.jit(tokens.apply)(tokens.init(key, X), X))

@@ -198,7 +198,8 @@ class Network:
         Padding tokens (all-NaN) are masked as the kernels mask them: they get
         no attention and are left out of the pooling.
         """
-        return _apply(self, params, X)
+        # as an array: a nested list would reach jit as a leaf per number
+        return _apply(self, params, jnp.asarray(X))
 
 
 @jax.jit
