@@ -120,6 +120,27 @@ def test_one_seed_one_set_of_networks_whatever_the_batching_and_the_calls(X, mon
         assert np.linalg.eigvalsh(joint[kind]).min() > -1e-10  # an average of Gram matrices
 
 
+@pytest.mark.parametrize("cap", [16, 64, 256])
+def test_blocks_are_the_fewest_and_pad_little(cap, monkeypatch):
+    """A side of ``n`` sequences is cut into the fewest blocks of at most ``cap``
+    rows, padded by less than ``ROW_STEP`` rows a block (a power of two below
+    it), not to the next power of two (n=130 was a block of 256)."""
+    from skattn.networks import _monte_carlo as mc
+
+    monkeypatch.setattr(mc, "MAX_BLOCK_ROWS", cap)
+    sizes = set()
+    for n in range(1, 3 * cap + 2):
+        rows = mc._block_rows(None, None, None, None, ("nngp",), n)
+        blocks = -(-n // rows)
+        sizes.add(rows)
+        assert rows <= cap and blocks == -(-n // cap), n
+        if rows > mc.ROW_STEP:
+            assert rows % mc.ROW_STEP == 0 and blocks * rows - n < blocks * mc.ROW_STEP, n
+        else:
+            assert rows & (rows - 1) == 0 and rows < 2 * -(-n // blocks), n
+    assert len(sizes) <= 5 + cap // mc.ROW_STEP  # few compilations
+
+
 def test_sqrt_softmax_with_zero_logits_is_uniform_attention(X):
     """With ``qk_std=0`` every logit is 0 whatever the scaling, so softmax
     attention averages the tokens: the exact ``scaling="linear"`` kernel."""

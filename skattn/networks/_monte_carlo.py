@@ -29,8 +29,10 @@ from ._base import finite
 
 #: Bound on the elements of per-example gradients held at once (two blocks).
 GRADIENT_ELEMENTS = 2**25
-#: Most sequences in a block.
+#: Most sequences in a block (a power of two).
 MAX_BLOCK_ROWS = 256
+#: Blocks above this many sequences have a multiple of it (below: a power of two).
+ROW_STEP = 32
 
 
 def seed_of(random_state):
@@ -206,16 +208,23 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
 
 
 def _block_rows(net, key, shape, dtype, kinds, n):
-    """Sequences per block of a side of ``n``: a power of two (so that calls of
-    similar sizes share compilations), at most ``MAX_BLOCK_ROWS`` and, for the
-    NTK, at most half of :data:`GRADIENT_ELEMENTS` gradient entries."""
-    rows = min(1 << max(0, math.ceil(math.log2(n))), MAX_BLOCK_ROWS)
+    """Sequences per block of a side of ``n``: the fewest blocks of at most
+    ``MAX_BLOCK_ROWS`` (and, for the NTK, of at most half of
+    :data:`GRADIENT_ELEMENTS` gradient entries), as equal as they can be,
+    rounded up to a power of two up to ``ROW_STEP`` and to a multiple of it
+    above, so that calls of similar sizes share compilations while padding
+    adds at most ``ROW_STEP - 1`` dummies a block (``n = 130`` is one block of
+    160, not 256)."""
+    cap = MAX_BLOCK_ROWS
     if "ntk" in kinds:
         params = jax.eval_shape(net.init, key, jax.ShapeDtypeStruct(shape, dtype))
         n_params = sum(leaf.size for leaf in jax.tree.leaves(params))
         bound = max(1, GRADIENT_ELEMENTS // (2 * n_params))
-        rows = min(rows, 1 << (bound.bit_length() - 1))
-    return rows
+        cap = min(cap, 1 << (bound.bit_length() - 1))
+    rows = -(-n // -(-n // cap))  # ceil(n / the fewest blocks)
+    if rows <= ROW_STEP:
+        return 1 << max(0, math.ceil(math.log2(rows)))
+    return min(cap, -(-rows // ROW_STEP) * ROW_STEP)
 
 
 def _pad_rows(values, mask, rows, dtype):
