@@ -97,6 +97,39 @@ def test_batch_size_is_checked():
             resolve_batch_size(bad, 100, 32, np.float32, _Device())
 
 
+def test_a_batch_size_above_the_kernel_is_cut_to_what_it_uses():
+    """A caller's ``batch_size`` larger than the kernel computes no padding
+    tiles: at most n's next power of two, or the small kernels' floor."""
+    assert resolve_batch_size(512, 50, 32, np.float32, _Device()) == 64
+    assert resolve_batch_size(512, 3, 32, np.float32, _Device()) == 8  # the floor
+    assert resolve_batch_size(512, 3, 32, np.float32, _Device()) \
+        == resolve_batch_size("auto", 3, 32, np.float32, _Device())
+    assert resolve_batch_size(64, 10**6, 32, np.float32, _Device()) == 64  # above auto: kept
+
+
+def test_the_own_pass_walks_tiles_of_the_engines_batch_size(monkeypatch):
+    """The per-sequence pass takes the engine's ``batch_size`` as the pairs do
+    (it used the automatic rule whatever the caller asked), and its result
+    does not depend on it."""
+    from skattn.kernels import _compute
+    from skattn.kernels._engine import Engine
+
+    sides, walk = [], _compute.walk_tiles
+
+    def spy(layer, values, mask, side, *args, **kwargs):
+        sides.append(side)
+        return walk(layer, values, mask, side, *args, **kwargs)
+
+    monkeypatch.setattr(_compute, "walk_tiles", spy)
+    X = np.random.default_rng(0).normal(size=(9, 4, 3))
+    layer = transformer(n_blocks=1)
+    small = Engine(batch_size=2).own_pass(layer, X)
+    auto = Engine().own_pass(layer, X)
+    assert sides == [2, resolve_batch_size("auto", 9, 4, X.dtype, _Device())]
+    for kind in small.diagonal:
+        np.testing.assert_allclose(small.diagonal[kind], auto.diagonal[kind], rtol=1e-12)
+
+
 @pytest.mark.parametrize("layer", [
     transformer(n_blocks=2, positional="sum"),
     transformer(n_blocks=4, layer_norm="pre", attention="relu"),

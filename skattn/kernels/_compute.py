@@ -288,15 +288,16 @@ def own_pass_nbytes(layer, X):
     return n * (sides_nbytes(layer, length, width, X.dtype) + values)
 
 
-def own_pass(layer, X, *, device=None, precision="highest"):
-    """Each sequence of ``X`` with itself, ``O(n)``: an :class:`OwnPass`."""
+def own_pass(layer, X, *, batch_size="auto", device=None, precision="highest"):
+    """Each sequence of ``X`` with itself, ``O(n)``: an :class:`OwnPass`, walked
+    in chunks of tiles of ``batch_size`` sequences (the pairs' tile side)."""
     check_precision(precision)
     v, m, _, _, _ = prepare(X)
     check_tokens_left(layer, m, "X")
     # on a named device as the pairs' chunks are (kernel_block): JAX compiles
     # again for arrays committed to a device after uncommitted ones
     device = resolve_device(device) or jax.devices()[0]
-    side = resolve_batch_size("auto", len(v), v.shape[1], v.dtype, device,
+    side = resolve_batch_size(batch_size, len(v), v.shape[1], v.dtype, device,
                               side_entries=side_entries(layer, *v.shape[1:], v.dtype))
     _, _, sides, diagonal = walk_tiles(layer, v, m, side, device, precision)
     flat = lambda a: a.reshape(-1, *a.shape[2:])[:len(v)]  # noqa: E731
@@ -494,7 +495,7 @@ def evaluate(layer, X1, X2=None, *, get="nngp", batch_size="auto", device=None,
     side = resolve_batch_size(batch_size, n2, v1.shape[1], dtype,
                               here if here is not None else jax.devices()[0], workers,
                               side_entries(layer, *v1.shape[1:], dtype))
-    # a side above n2 (a small kernel's floor, or the caller's batch_size): square
+    # a side above n2 (a small kernel's floor, or n2's next power of two): square
     # tiles of it, the shape every small batch shares
     shape = tile_shape(max(n2, side), side, symmetric)
     blocks = _task_blocks(n1, n2, shape, symmetric, workers,

@@ -60,7 +60,8 @@ class Engine:
 
     def own_pass(self, layer, X):
         """Each sequence of ``X`` with itself, ``O(n)``: its sides and the kernels' diagonal."""
-        return _compute.own_pass(layer, X, device=self.device, precision=self.precision)
+        return _compute.own_pass(layer, X, batch_size=self.batch_size, device=self.device,
+                                 precision=self.precision)
 
     def diag(self, layer, X, *, get="nngp"):
         """The diagonal of ``layer``'s kernel of ``X`` (see :meth:`Layer.diag`)."""

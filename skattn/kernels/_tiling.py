@@ -132,8 +132,16 @@ def auto_batch_size(n, length, *, platform="cpu", memory=None, itemsize=4, worke
     while budget is not None and side > 1 \
             and share * tile_bytes(side, side, length, itemsize, side_entries) > budget:
         side //= 2
+    return min(side, useful_side(n, length))
+
+
+def useful_side(n, length):
+    """The largest tile side a kernel of ``n`` sequences of ``length`` tokens
+    uses: the next power of two of ``n``, or of the sequences a side of the
+    ``MIN_TILE_TOKEN_PAIRS`` tile if that is more (one tile side for all small
+    kernels).  A larger side would only compute padding."""
     few = math.isqrt(MIN_TILE_TOKEN_PAIRS) // length  # sequences a side of the smallest tile
-    return min(side, power_of_two_at_least(max(n, few)))
+    return power_of_two_at_least(max(n, few))
 
 
 def tile_shape(n2, side, symmetric):
@@ -169,7 +177,9 @@ def device_memory(device):
 
 def resolve_batch_size(batch_size, n, length, dtype, device, workers=1, side_entries=None,
                        reverse=False):
-    """``batch_size`` as an int: itself, or the automatic rule for ``device``.
+    """``batch_size`` as an int: the automatic rule for ``device``, or the
+    caller's value, at most :func:`useful_side` (``batch_size=512`` computes a
+    kernel of 50 sequences in tiles of 64, not 512, and shares their program).
 
     With several workers on an accelerator, the caller's JAX has usually taken
     its preallocated 75% of the device (``bytes_limit``), so the workers share
@@ -184,5 +194,5 @@ def resolve_batch_size(batch_size, n, length, dtype, device, workers=1, side_ent
                                side_entries=side_entries, reverse=reverse)
     if isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) \
             and batch_size > 0:
-        return int(batch_size)
+        return min(int(batch_size), useful_side(n, length))
     raise ValueError(f"batch_size must be a positive integer or 'auto'; got {batch_size!r}.")
