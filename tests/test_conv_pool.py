@@ -152,6 +152,10 @@ def test_a_sequence_left_without_tokens_is_named(rng):
         k(X[:2], X)
     with pytest.raises(ValueError, match="X: sample 2 has no real token left"):
         k.diag(X)
+    with pytest.raises(ValueError, match="X1: sample 2 has no real token left"):
+        k.vjp(np.ones((3, 3)), X)  # the kernel's gradient
+    with pytest.raises(ValueError, match="X2: sample 2 has no real token left"):
+        k.vjp(np.ones((2, 3)), X[:2], X)
     assert np.isfinite(head(Conv1D(filter_size=5, padding="same"))(X)).all()
 
 

@@ -99,7 +99,7 @@ def kernel_vjp(layer, cotangent, X1, X2=None, *, get="nngp", batch_size="auto",
     """
     kinds = _parse_get(get)
     weights = cotangent if isinstance(get, (tuple, list)) else {kinds[0]: cotangent}
-    v1, m1, v2, m2, dtype = prepare(X1, X2)
+    v1, m1, v2, m2, dtype = prepare(X1, X2, layer=layer)
     symmetric = v2 is None
     if symmetric:
         v2, m2 = v1, m1
