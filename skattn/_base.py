@@ -310,17 +310,26 @@ default=None
             )
         # float64 kept as it is, so that values too large for float32 get their own error
         checks = dict(allow_nd=True, ensure_all_finite=False, dtype=(np.float64, np.float32))
-        if isinstance(y, str) and y == "no_validation":
-            X = validate_data(self, X, reset=reset, **checks)
-        else:
-            X, y = validate_data(self, X, y, reset=reset, **checks, **self._target_checks)
+        try:
+            if isinstance(y, str) and y == "no_validation":
+                X = validate_data(self, X, reset=reset, **checks)
+            else:
+                X, y = validate_data(self, X, y, reset=reset, **checks, **self._target_checks)
+        except ValueError as error:
+            if "could not convert string" not in str(error):
+                raise
+            raise ValueError(
+                f"X must hold numbers ({error}). For text, turn each document into a "
+                "sequence of word vectors first with skattn.text.TokenEmbedder."
+            ) from error
         X = as_float(X, self.dtype)
         as_sequences(X, "X")  # NaN only as whole padding tokens; no inf; no empty sequence
         width = 1 if X.ndim == 2 else X.shape[2]
         if not reset and width != self.n_token_features_:
+            read_as = " (a 2-D X is read as sequences of 1-feature tokens)" if X.ndim == 2 else ""
             raise ValueError(
-                f"X has tokens of {width} features, but {type(self).__name__} was "
-                f"fitted on tokens of {self.n_token_features_} features."
+                f"X has tokens of {width} features{read_as}, but {type(self).__name__} "
+                f"was fitted on tokens of {self.n_token_features_} features."
             )
         return X, y, width
 

@@ -26,7 +26,7 @@ class _AttentionClassifier(ClassifierMixin, _AttentionBase):
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; got one "
-                f"class only: {classes[0]!r}."
+                f"class only: {classes[0]}."
             )
         targets = np.full((len(codes), len(classes)), -1 / len(classes))
         targets[np.arange(len(codes)), codes] += 1

@@ -407,11 +407,13 @@ def _bad_fit_calls(cls, data):
         ("y_nan", (X, y_nan), ValueError, "Input y contains NaN"),
         ("y_inf", (X, y_inf), ValueError, "Input y contains infinity"),
         ("lengths", (X, y[:-1]), ValueError, "inconsistent numbers of samples"),
+        ("strings", (np.full(X.shape[:2], "word"), y), ValueError,
+         "X must hold numbers .* skattn.text.TokenEmbedder"),
         ("not_positive_definite", (duplicate, y), np.linalg.LinAlgError,
          "(not positive definite|numerically singular).*Try gradually increasing the 'alpha'"),
     ]
     if cls in CLASSIFIERS:
-        cases.append(("one_class", (X, np.full(N_TRAIN, "a")), ValueError, "one class"))
+        cases.append(("one_class", (X, np.full(N_TRAIN, "a")), ValueError, "one class only: a[.]$"))
         cases.append(("continuous", (X, score), ValueError, "Unknown label type"))
     return cases
 
@@ -440,6 +442,8 @@ def test_predict_needs_the_shapes_seen_in_fit(cls, data):
         estimator.predict(X_test[:, :3])
     with pytest.raises(ValueError, match="tokens of 3 features, but .* tokens of 2 features"):
         estimator.predict(np.concatenate([X_test, X_test[:, :, :1]], axis=2))
+    with pytest.raises(ValueError, match="2-D X is read as sequences of 1-feature tokens"):
+        estimator.predict(X_test[:, :, 0])
     flat = cls(**SMALL).fit(X[:, :, 0], score if cls in REGRESSORS else labels)
     # the 2-D message speaks of positions as the 3-D one, and keeps scikit-learn's
     with pytest.raises(ValueError, match="3 token positions, but .* fitted on 4. Pad") as exc:
