@@ -58,10 +58,14 @@ def test_grid_search_over_floats_compiles_the_kernel_once(data):
     assert compiled[9] == compiled[1]
     assert set(compiled[9]) == {"jit(_walk_chunk)", "jit(_chunk_kernels)"}
     assert len(compiled[9]) <= 6
-    with kernel_compilations() as names:  # b_std=0 and b_std>0: one structure
+    # a bias of exactly 0 is structure (its terms are left out): a non-zero one
+    # compiles its own pair of programs once, which every other value shares
+    with kernel_compilations() as names:
         est.fit(X, y).predict(X)
         est.set_params(b_std=0.3, qk_std=2.0).fit(X, y).predict(X)
-    assert sorted(names) == ["jit(_chunk_kernels)", "jit(_walk_chunk)"]
+        est.set_params(b_std=0.6, qk_std=0.5).fit(X, y).predict(X)
+    assert sorted(names) == ["jit(_chunk_kernels)", "jit(_chunk_kernels)",
+                             "jit(_walk_chunk)", "jit(_walk_chunk)"]
 
 
 def test_small_sizes_share_the_programs_of_one_fit():

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import jax
 import numpy as np
 import pytest
 
@@ -99,10 +100,53 @@ def test_attention_on_features_equals_the_sandwich(rng, params, d):
 def test_features_route_is_taken_while_linear(rng):
     X = rng.normal(size=(3, 5, 2))
     out = walked(serial(Dense(b_std=0.5), SelfAttention()), X)
-    # a bias column per Dense and attention layer, whatever b_std (zero here: traced)
-    assert out.features is not None and out.features.rank == 2 + 1 + 1
+    # a bias column per Dense and attention layer with a non-zero b_std, whatever its
+    # value (traced); none for a b_std of exactly 0, which is structure
+    assert out.features is not None and out.features.rank == 2 + 1
+    out = walked(serial(Dense(b_std=0.5), SelfAttention(b_std=1e-3)), X)
+    assert out.features.rank == 2 + 1 + 1
     assert walked(serial(Dense(), Relu()), X).features is None
     assert walked(SelfAttention(val_pos_emb=True), X).features is None
+
+
+def _with_bias(layer, b):
+    """``layer`` with every ``b_std`` set to ``b`` (the leaves mapped, as an optimizer does)."""
+    return jax.tree_util.tree_map_with_path(
+        lambda path, v: b if getattr(path[-1], "name", None) == "b_std" else v, layer)
+
+
+def _layers(layer):
+    """``layer`` and every layer inside it."""
+    yield layer
+    inner = getattr(layer, "layers", ()) + ((layer.branch,) if hasattr(layer, "branch") else ())
+    for sub in inner:
+        yield from _layers(sub)
+
+
+@pytest.mark.parametrize("params", [
+    dict(n_blocks=1),  # features route, then a sandwich
+    dict(n_blocks=1, positional="sum", val_pos_emb=True, filter_size=3),  # Conv1D, a sandwich
+    dict(attention="identity", scaling="sqrt", n_blocks=1),
+])
+def test_a_zero_bias_left_out_is_the_limit_of_small_ones(rng, params):
+    """A b_std of exactly 0 is structure: its terms are left out (not computed as
+    zeros).  The kernels and their gradient are the limits of a tiny bias's, which
+    takes the traced route; mapping the leaves to a non-zero bias brings it back."""
+    from skattn.kernels._base import _zero_fields
+
+    zero = transformer(**params)
+    tiny = _with_bias(zero, 1e-9)
+    assert any(_zero_fields(layer) for layer in _layers(zero))
+    assert not any(_zero_fields(layer) for layer in _layers(tiny))
+    X = padded_sequences(rng, 5, 6, 2, lengths=[6, 3, 4, 6, 5])
+    a, b = zero(X, get=("nngp", "ntk")), tiny(X, get=("nngp", "ntk"))
+    for kind in a:
+        np.testing.assert_allclose(a[kind], b[kind], rtol=1e-12)
+    W = rng.normal(size=(5, 5))
+    grads = [np.array(jax.tree.leaves(k.vjp(W, X))) for k in (zero, tiny)]
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-7, atol=1e-7)
+    biased = _with_bias(zero, 0.7)
+    np.testing.assert_allclose(biased(X), transformer(**params, b_std=0.7)(X), rtol=1e-12)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -89,7 +89,7 @@ class SelfAttention(Layer):
     scaling: str = "linear"
     qk_std: float = hyperparameter(1.0)
     ov_std: float = hyperparameter(1.0)
-    b_std: float = hyperparameter(0.0)
+    b_std: float = hyperparameter(0.0, zero_is_structure=True)
     positional: str = "none"
     pos_std: float = hyperparameter(1.0)
     pos_decay: Optional[str] = None
@@ -173,10 +173,10 @@ class SelfAttention(Layer):
             features = with_bias(
                 self.ov_std * jnp.einsum("isa,iac->isc", G1, features.left),
                 self.ov_std * jnp.einsum("isa,iac->isc", G2, features.right),
-                features.weights + 2, self.b_std, state.mask1, state.mask2)
+                features.weights + 2, self.nonzero("b_std"), state.mask1, state.mask2)
             return state.with_kernels(*state.gram(features), features)
         values = self._mix(state) if self.val_pos_emb else state
-        ov2, bias = self.ov_std**2, state.constant(self.b_std**2)  # zero at padding
+        ov2, bias = self.ov_std**2, state.bias(self.nonzero("b_std"))  # zero at padding
         nngp = ov2 * state.sandwich(G1, values.nngp, G2) + bias
         ntk = ov2 * state.sandwich(G1, values.ntk, G2) + bias + 2 * (nngp - bias)
         return state.with_kernels(nngp, ntk)
@@ -188,7 +188,7 @@ class SelfAttention(Layer):
         def inner(a, b):  # sum over token pairs, broadcast back
             return state.token_sum(a * b, keepdims=True)
 
-        s2, bias = (self.qk_std * self.ov_std) ** 2, state.constant(self.b_std**2)
+        s2, bias = (self.qk_std * self.ov_std) ** 2, state.bias(self.nonzero("b_std"))
         dot12 = inner(mixed.nngp, own.nngp)
         if self.val_pos_emb or self.positional == "none":
             cross = 2 * inner(mixed.nngp, mixed.ntk)

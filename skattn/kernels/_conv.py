@@ -62,7 +62,7 @@ class Conv1D(Layer):
     stride: int = 1
     padding: str = "valid"
     w_std: float = hyperparameter(1.0)
-    b_std: float = hyperparameter(0.0)
+    b_std: float = hyperparameter(0.0, zero_is_structure=True)
 
     def __post_init__(self):
         super().__post_init__()
@@ -77,7 +77,7 @@ class Conv1D(Layer):
         window = Window(self.filter_size, self.stride, self.padding, state.mask1.shape[1])
         window.check(self)
         axes = token_axes(state)
-        w2, b2 = self.w_std**2, self.b_std**2
+        w2, b = self.w_std**2, self.nonzero("b_std")
 
         def diagonal_sum(K):  # sum_k K[o s + k, p s + k]
             K = window.pad(K, axes)
@@ -86,13 +86,13 @@ class Conv1D(Layer):
 
         out = state._replace(mask1=window.mask(state.mask1), mask2=window.mask(state.mask2))
         pair = out.pair_mask()  # zero where an output token is padding
-        nngp = (w2 * diagonal_sum(state.nngp) + b2) * pair
+        nngp = (w2 * diagonal_sum(state.nngp) + (0.0 if b is None else b**2)) * pair
         features = state.features
         if features is not None:
             features = with_bias(self._stack(window, features.left, out.mask1),
                                  self._stack(window, features.right, out.mask2),
                                  np.tile(1 + features.weights, self.filter_size),
-                                 self.b_std, out.mask1, out.mask2)
+                                 b, out.mask1, out.mask2)
         return out.with_kernels(nngp, w2 * diagonal_sum(state.ntk) * pair + nngp, features)
 
     def _stack(self, window, F, mask):

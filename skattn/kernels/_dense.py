@@ -26,13 +26,13 @@ class Dense(Layer):
     keeps_features = True
 
     w_std: float = hyperparameter(1.0)
-    b_std: float = hyperparameter(0.0)
+    b_std: float = hyperparameter(0.0, zero_is_structure=True)
 
     def apply(self, state, side1, side2):
-        w2, b2 = self.w_std**2, self.b_std**2
-        nngp = w2 * state.nngp + state.constant(b2)
+        w2, b = self.w_std**2, self.nonzero("b_std")
+        nngp = w2 * state.nngp + state.bias(b)
         features = state.features
         if features is not None:  # ntk' = nngp' + w2 ntk, column by column
             features = with_bias(self.w_std * features.left, self.w_std * features.right,
-                                 1 + features.weights, self.b_std, state.mask1, state.mask2)
+                                 1 + features.weights, b, state.mask1, state.mask2)
         return state.with_kernels(nngp, nngp + w2 * state.ntk, features)

@@ -119,12 +119,15 @@ class KernelState(NamedTuple):
         m1, m2 = self.broadcast(self.mask1, self.mask2)
         return m1 * m2
 
-    def constant(self, value):
-        """``value`` between real tokens (everywhere once pooled), 0 at padding.
+    def bias(self, b):
+        """``b**2`` between real tokens (everywhere once pooled), 0 at padding:
+        the kernels' term of a bias of scale ``b`` (None: no bias, 0).
 
-        Adding it keeps the zeros at padding without a Python branch on
-        ``value`` (a traced hyperparameter, e.g. ``b_std**2``)."""
-        return value if self.pooled else value * self.pair_mask()
+        Multiplying by the mask keeps the zeros at padding without a Python
+        branch on ``b`` (a traced hyperparameter)."""
+        if b is None:
+            return 0.0
+        return b**2 if self.pooled else b**2 * self.pair_mask()
 
     def variances(self):
         """Per-token variances ``(n, L)`` (``(n,)`` once pooled); own layout only."""
@@ -157,8 +160,11 @@ def with_bias(left, right, weights, bias, mask1, mask2):
     """``Features(left, right, weights)`` and a column ``bias * mask`` of NTK
     weight 1: both kernels gain ``bias**2`` between real tokens.
 
-    The column is there whatever ``bias`` is (a traced value; 0 gives a zero
-    column), so the features' shape depends on the structure only."""
+    The column is there whatever a traced ``bias`` is (0 gives a zero column),
+    so the features' shape depends on the structure only; None (a bias that is
+    structurally 0, see :meth:`Layer.nonzero`) adds none."""
+    if bias is None:
+        return Features(left, right, np.asarray(weights, dtype=float))
     left = jnp.concatenate([left, bias * mask1[..., None].astype(left.dtype)], axis=-1)
     right = jnp.concatenate([right, bias * mask2[..., None].astype(right.dtype)], axis=-1)
     return Features(left, right, np.append(weights, 1.0).astype(float))
