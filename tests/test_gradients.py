@@ -74,3 +74,17 @@ def test_gradient_of_a_known_closed_form():
     K0 = serial(GlobalAvgPool(), Dense())(X)
     assert grad.w_std == pytest.approx((W * 2 * 1.5 * K0).sum(), rel=1e-12)
     assert grad.b_std == pytest.approx(2 * 0.5 * W.sum(), rel=1e-12)
+
+
+def test_safe_sqrt_is_sqrt_with_a_zero_derivative_at_zero():
+    """Its custom derivative: 1 / (2 sqrt x) inside, 0 at (and below) 0, so that the
+    arc-cosine kernel's derivative at cos = 1 is its finite limit, pi."""
+    import jax.numpy as jnp
+
+    from skattn.kernels._trig import asin, safe_sqrt
+
+    x = np.array([-1.0, 0.0, 0.25, 4.0])
+    np.testing.assert_array_equal(safe_sqrt(x), [0.0, 0.0, 0.5, 2.0])
+    np.testing.assert_allclose(jax.vmap(jax.grad(safe_sqrt))(x), [0.0, 0.0, 1.0, 0.25])
+    arccos_term = jax.grad(lambda c: safe_sqrt(1 - c * c) + c * (jnp.pi / 2 + asin(c)))
+    assert float(arccos_term(1.0)) == pytest.approx(np.pi, rel=1e-6)
