@@ -76,22 +76,30 @@ def _concrete(value):
     return float(value)
 
 
-def _is_zero(value):
-    """Whether ``value`` is a concrete 0 (False for a traced or malformed value)."""
+def _number(value):
+    """``float(value)``, or None when it is traced or not a number."""
     try:
-        return _concrete(value) == 0
+        return _concrete(value)
     except (TypeError, ValueError):
-        return False
+        return None
 
 
-def _zero_fields(layer):
-    """Names of the ``zero_is_structure`` fields of ``layer`` that are a concrete 0."""
-    zeros = getattr(layer, "_zeros", None)  # a layer rebuilt by _unflatten knows them
-    if zeros is not None:
-        return zeros
-    return tuple(field.name for field in dataclasses.fields(layer)
-                 if field.metadata.get("zero_is_structure")
-                 and _is_zero(getattr(layer, field.name)))
+def _zero_fields(layer, recorded=None):
+    """Names of the ``zero_is_structure`` fields of ``layer`` that are a structural 0.
+
+    Without ``recorded``: those a layer rebuilt by :func:`_unflatten` holds, else
+    those whose value is a concrete 0.  With ``recorded`` (the names in the
+    pytree's static data): those of them whose leaf is not a concrete non-zero
+    number (see :func:`_unflatten`).
+    """
+    if recorded is None and hasattr(layer, "_zeros"):
+        return layer._zeros
+    names = (field.name for field in dataclasses.fields(layer)
+             if field.metadata.get("zero_is_structure"))
+    if recorded is None:
+        return tuple(name for name in names if _number(getattr(layer, name)) == 0)
+    return tuple(name for name in names
+                 if name in recorded and _number(getattr(layer, name)) in (None, 0))
 
 
 def _flatten(layer):
@@ -117,22 +125,8 @@ def _unflatten(cls, aux, leaves):
     layer = object.__new__(cls)
     for name, value in (*zip(names, leaves), *static):
         object.__setattr__(layer, name, value)
-    kept = tuple(field.name for field in dataclasses.fields(cls)
-                 if field.metadata.get("zero_is_structure") and _structural_zero(
-                     getattr(layer, field.name), field.name in zeros))
-    object.__setattr__(layer, "_zeros", kept)
+    object.__setattr__(layer, "_zeros", _zero_fields(layer, recorded=zeros))
     return layer
-
-
-def _structural_zero(value, recorded):
-    """Whether a leaf is a structural 0: ``recorded``, unless concretely non-zero."""
-    if not recorded:
-        return False
-    try:
-        number = _concrete(value)
-    except (TypeError, ValueError):
-        return True
-    return number is None or number == 0
 
 
 def register_pytree(cls):

@@ -86,7 +86,7 @@ class Conv1D(Layer):
 
         out = state._replace(mask1=window.mask(state.mask1), mask2=window.mask(state.mask2))
         pair = out.pair_mask()  # zero where an output token is padding
-        nngp = (w2 * diagonal_sum(state.nngp) + (0.0 if b is None else b**2)) * pair
+        nngp = w2 * diagonal_sum(state.nngp) * pair + out.bias(b)
         features = state.features
         if features is not None:
             features = with_bias(self._stack(window, features.left, out.mask1),

@@ -15,7 +15,6 @@ whatever the batching, and kernels of different inputs computed in separate
 calls with one ``random_state`` come from the same networks.
 """
 
-import math
 import numbers
 
 import jax
@@ -25,6 +24,7 @@ from jax.flatten_util import ravel_pytree
 from sklearn.utils import check_random_state
 
 from ..kernels._compute import _parse_get, prepare
+from ..kernels._tiling import power_of_two_at_least
 from ._base import finite
 
 #: Bound on the elements of per-example gradients held at once (two blocks).
@@ -223,7 +223,7 @@ def _block_rows(net, key, shape, dtype, kinds, n):
         cap = min(cap, 1 << (bound.bit_length() - 1))
     rows = -(-n // -(-n // cap))  # ceil(n / the fewest blocks)
     if rows <= ROW_STEP:
-        return 1 << max(0, math.ceil(math.log2(rows)))
+        return power_of_two_at_least(rows)
     return min(cap, -(-rows // ROW_STEP) * ROW_STEP)
 
 
