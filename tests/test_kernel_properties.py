@@ -190,6 +190,27 @@ def test_train_kernel_equals_cross_kernel_with_itself(rng):
     np.testing.assert_allclose(k(X, get="ntk"), k(X, X, get="ntk"), rtol=1e-12)
 
 
+@jax.enable_x64(True)
+def test_token_sums_and_their_derivative_equal_the_plain_sum(rng):
+    """``KernelState.token_sum`` (two products with vectors of ones on the CPU,
+    inside and outside ``jit``) equals NumPy's sum over the token axes, with and
+    without ``keepdims``, in both layouts; its derivative is the weights spread
+    over the tokens."""
+    from skattn.kernels._state import KernelState
+
+    for shape, axes, n2 in (((3, 4, 5, 4), (1, 3), 5), ((3, 4, 4), (1, 2), 3)):
+        K = jax.numpy.asarray(rng.normal(size=shape), dtype=np.float64)
+        state = KernelState(K, K, np.ones((3, 4)), np.ones((n2, 4)))
+        for keepdims in (False, True):
+            expected = K.sum(axis=axes, keepdims=keepdims)
+            for run in (state.token_sum, jax.jit(state.token_sum, static_argnums=1)):
+                np.testing.assert_allclose(run(K, keepdims), expected, rtol=1e-13)
+        weights = rng.normal(size=K.sum(axis=axes).shape)
+        grad = jax.grad(lambda K: (state.token_sum(K) * weights).sum())(K)
+        np.testing.assert_allclose(grad, np.broadcast_to(
+            np.expand_dims(weights, axes), shape), rtol=1e-13)
+
+
 def test_float32_inputs_give_float32_close_to_float64():
     """float32 kernels within 1e-6 of float64 relative to their largest entry,
     the diagonal included: a token against itself has cos = 1, which rounding
