@@ -211,6 +211,19 @@ def test_token_sums_and_their_derivative_equal_the_plain_sum(rng):
             np.expand_dims(weights, axes), shape), rtol=1e-13)
 
 
+def test_token_sums_are_products_on_the_cpu_only():
+    """The products are a CPU measure (see ``KernelState.token_sum``); lowered for
+    a GPU, where XLA fuses elementwise work into reductions itself, the sum stays
+    a reduction (this is checked without a GPU: lowering needs none)."""
+    from skattn.kernels._state import KernelState
+
+    K = np.ones((2, 3, 4, 3), np.float32)
+    traced = jax.jit(KernelState(K, K, np.ones((2, 3)), np.ones((4, 3))).token_sum).trace(K)
+    for platform, product in (("cpu", True), ("cuda", False)):
+        text = traced.lower(lowering_platforms=(platform,)).as_text()
+        assert ("dot_general" in text, "reduce" in text) == (product, not product), platform
+
+
 def test_float32_inputs_give_float32_close_to_float64():
     """float32 kernels within 1e-6 of float64 relative to their largest entry,
     the diagonal included: a token against itself has cos = 1, which rounding
