@@ -2,9 +2,11 @@
 # The checks of issue #14 on a GPU machine, in one go (about 8 minutes on an H200):
 #   1. the test suite on the GPU (pytest-xdist; workers allocate GPU memory as they go),
 #   2. the throughput sweep over tile sizes and token counts (benchmarks/kernel_throughput.py),
-#   3. float32 at the default matmul precision, and float64, against "highest" float32.
+#   3. float32 at the default matmul precision, and float64, against "highest" float32,
+#   4. token sums as a reduction (the GPU's form) against products (the CPU's), about
+#      a minute (benchmarks/token_sums.py): whether the products should be used there too.
 # Run from the repository root with skattn importable (PYTHONPATH=.); results are
-# written to $OUT (default: ./gpu_checks) as sweep.md and pytest.log.
+# written to $OUT (default: ./gpu_checks) as sweep.md, token_sums.md and pytest.log.
 # SUITE_SECONDS caps the suite so that the whole script ends in time.
 set -uo pipefail
 OUT=${OUT:-gpu_checks}
@@ -24,6 +26,7 @@ XLA_PYTHON_CLIENT_PREALLOCATE=false timeout "${SUITE_SECONDS:-300}" \
 bench --n 4000 --lengths 32 --batch-sizes auto,128,256,512,1024 --repeats 2
 bench --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --precision default
 bench --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --dtype float64
+$PY benchmarks/token_sums.py --n 4000 --rounds 2 --repeats 2 | tee "$OUT/token_sums.md"
 bench --n 2000 --lengths 128 --batch-sizes auto,64,128,256 --repeats 2
 bench --n 400 --lengths 256,512 --batch-sizes auto,16,32,64 --repeats 1
 bench --n 100 --lengths 1024 --batch-sizes auto,8,16 --repeats 1
