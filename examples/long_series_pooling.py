@@ -84,22 +84,25 @@ def main(argv=None):
 
     fig, (ax_series, ax) = plt.subplots(1, 2, figsize=(11, 3.6),
                                         gridspec_kw=dict(width_ratios=[1.2, 1]))
-    for c, colour in zip(np.unique(y_train)[:3], ["tab:blue", "tab:orange", "tab:green"]):
-        series = X_train[y_train == c][0]
-        ax_series.plot(series, lw=0.6, color=colour, label=f"class {c}")
+    # one series of each of three classes, one above the other (an offset of 4 apart)
+    shown = np.unique(y_train)[:3]
+    for row, (c, colour) in enumerate(zip(shown, ["tab:blue", "tab:orange", "tab:green"])):
+        series, offset = X_train[y_train == c][0], -4.0 * row
+        ax_series.plot(series + offset, lw=0.4, color=colour, alpha=0.6)
         pooled = series[: len(series) // pools[0] * pools[0]].reshape(-1, pools[0]).mean(1)
-        ax_series.plot(np.arange(len(pooled)) * pools[0] + pools[0] / 2, pooled,
-                       color=colour, lw=1.8)
+        ax_series.plot(np.arange(len(pooled)) * pools[0] + pools[0] / 2, pooled + offset,
+                       color="black", lw=1.2)
+    ax_series.set_yticks(-4.0 * np.arange(len(shown)), [f"class {c}" for c in shown])
     ax_series.set_xlabel("step")
-    ax_series.set_title(f"ACSF1 series (thin) and their means over {pools[0]} steps",
-                        fontsize=10)
-    ax_series.legend(fontsize=8)
+    ax_series.set_title(f"ACSF1 series (colour) and their means over {pools[0]} steps "
+                        "(black)", fontsize=10)
     for name, (accuracy, seconds) in results.items():
         ax.scatter(seconds, accuracy, s=40,
                    color="tab:blue" if name.startswith("NTK") else "tab:gray")
         ax.annotate(name, (seconds, accuracy), textcoords="offset points", xytext=(5, 4),
                     fontsize=8)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())  # labelled decades only
     ax.set_xlabel("fit + predict time (s, log scale)")
     ax.set_ylabel(f"test accuracy ({len(X_test)} series)")
     ax.set_title(f"{len(X_train)} training series of {X_train.shape[1]} steps", fontsize=10)
