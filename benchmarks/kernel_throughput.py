@@ -1,7 +1,8 @@
 """Throughput of the train-train NNGP+NTK kernel, optionally against neural-tangents.
 
 The benchmark workload (issue #4): n=400 sequences of L=32 tokens with d=16
-features, ``transformer(n_blocks=2, positional="sum")``, float32::
+features, ``transformer(n_blocks=2, positional="sum")``, float32 (``--val-pos-emb``:
+the estimators' network, whose values see the positions too)::
 
     .venv/bin/python benchmarks/kernel_throughput.py
     .venv/bin/python benchmarks/kernel_throughput.py --nt-python .nt-ref/bin/python
@@ -130,6 +131,7 @@ def sweep(args):
                        str(length), "--features", str(args.features), "--n-blocks",
                        str(args.n_blocks), "--dtype", args.dtype, "--batch-size", batch_size,
                        "--repeats", str(args.repeats), "--precision", args.precision]
+            command += ["--val-pos-emb"] if args.val_pos_emb else []
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode:
                 row = dict(device="?", n=args.n, length=length, batch_size=batch_size,
@@ -152,6 +154,8 @@ def main(argv=None):
     parser.add_argument("--length", type=int, default=32)
     parser.add_argument("--features", type=int, default=16)
     parser.add_argument("--n-blocks", type=int, default=2)
+    parser.add_argument("--val-pos-emb", action="store_true",
+                        help="the values see the positions too (the estimators' default)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--batch-size", default="auto")
     parser.add_argument("--repeats", type=int, default=5)
@@ -175,7 +179,7 @@ def main(argv=None):
     jax.config.update("jax_num_cpu_devices", args.cpu_devices)
     if args.json:
         X = workload(args.n, args.length, args.features, args.dtype)
-        params = dict(n_blocks=args.n_blocks, positional="sum")
+        params = dict(n_blocks=args.n_blocks, positional="sum", val_pos_emb=args.val_pos_emb)
         _, seconds, first = run_skattn(X, params, args.repeats, batch_size, args.n_jobs,
                                        args.precision)
         host, device = peak_memory()
@@ -192,7 +196,7 @@ def main(argv=None):
                               peak_device=device)))
         return 0
 
-    params = dict(n_blocks=args.n_blocks, positional="sum")
+    params = dict(n_blocks=args.n_blocks, positional="sum", val_pos_emb=args.val_pos_emb)
     X = workload(args.n, args.length, args.features, args.dtype)
     n = args.n
     print(f"workload: n={n} L={args.length} d={args.features} {params} {args.dtype}; "

@@ -7,7 +7,7 @@ import os
 import jax
 import numpy as np
 
-from skattn.kernels import Layer
+from skattn.kernels import Layer, SelfAttention
 
 
 def user_environ():
@@ -18,6 +18,25 @@ def user_environ():
     if "SKATTN_USER_XLA_FLAGS" in environ:
         environ["XLA_FLAGS"] = environ["SKATTN_USER_XLA_FLAGS"]
     return environ
+
+
+class Sandwiched(SelfAttention):
+    """Self-attention that never takes the features route: it always sandwiches
+    the kernels between the attention matrices (the reference for that route;
+    a class of its own, so its programs are compiled apart)."""
+
+    def _value_features(self, state):
+        return None
+
+
+def sandwiched(layer):
+    """``layer`` with each of its :class:`SelfAttention` layers a :class:`Sandwiched`."""
+    def swap(sub):
+        if not isinstance(sub, SelfAttention):
+            return sub
+        return Sandwiched(**{f.name: getattr(sub, f.name) for f in dataclasses.fields(sub)})
+
+    return jax.tree.map(swap, layer, is_leaf=lambda sub: isinstance(sub, SelfAttention))
 
 
 def padded_sequences(rng, n, length, d, lengths=None):

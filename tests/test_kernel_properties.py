@@ -6,9 +6,10 @@ import jax
 import numpy as np
 import pytest
 
-from synthetic import padded_sequences, walked
+from synthetic import Sandwiched, padded_sequences, sandwiched, walked
 from skattn.kernels import (Dense, GlobalAvgPool, Layer, Relu, SelfAttention, serial,
                             transformer)
+from skattn.kernels._state import input_state
 
 ARCHITECTURES = [
     dict(),
@@ -83,18 +84,34 @@ def test_own_pass_gives_the_diagonal(rng, params):
     (dict(b_std=0.4, layer_norm="pre"), 3),
     (dict(mlp=False, n_blocks=3, b_std=0.2), 2),  # ranks grow past L: both routes
     (dict(residual=False, attention="relu", mlp=False), 3),
-    (dict(), 8),  # more features than tokens: the sandwich
+    (dict(), 8),  # more features than tokens: the own pass sandwiches
+    (dict(positional="sum", val_pos_emb=True, pos_std=0.7), 1),
+    (dict(positional="concat", val_pos_emb=True, pos_decay="exp", pos_scale=2.0), 2),
+    (dict(positional="sum", val_pos_emb=True, pos_decay="inverse", pos_p_norm=1.0,
+          layer_norm="pre", b_std=0.3), 1),
 ])
 def test_attention_on_features_equals_the_sandwich(rng, params, d):
-    """Until the first nonlinearity attention multiplies token features; with
-    val_pos_emb=True (and no positional embeddings: the same network) it
-    sandwiches the kernels."""
+    """Until the first nonlinearity attention multiplies token features (with
+    val_pos_emb, the positions' too); the same network made to sandwich the
+    kernels gives the same kernels, with padding and in both layouts."""
     X = padded_sequences(rng, 7, 5, d)
-    fast, slow = transformer(**params), transformer(val_pos_emb=True, **params)
+    fast = transformer(**params)
+    slow = sandwiched(fast)
     for got, want in [(fast(X, X[:4], get=("nngp", "ntk")), slow(X, X[:4], get=("nngp", "ntk"))),
                       (fast.diag(X, get=("nngp", "ntk")), slow.diag(X, get=("nngp", "ntk")))]:
         for kind in ("nngp", "ntk"):
             np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
+
+
+def crossed(layer, X1, X2):
+    """The pair pass's output state between ``X1`` and ``X2`` (all tokens real),
+    traced as :func:`synthetic.walked` traces the own pass."""
+    def run(x1, x2):
+        m1, m2 = np.ones(x1.shape[:2], bool), np.ones(x2.shape[:2], bool)
+        s1, s2 = layer.walk(input_state(x1, m1))[1], layer.walk(input_state(x2, m2))[1]
+        return layer.apply(input_state(x1, m1, x2, m2), s1, s2)
+
+    return jax.eval_shape(run, X1, X2)
 
 
 def test_features_route_is_taken_while_linear(rng):
@@ -106,7 +123,13 @@ def test_features_route_is_taken_while_linear(rng):
     out = walked(serial(Dense(b_std=0.5), SelfAttention(b_std=1e-3)), X)
     assert out.features.rank == 2 + 1 + 1
     assert walked(serial(Dense(), Relu()), X).features is None
-    assert walked(SelfAttention(val_pos_emb=True), X).features is None
+    # the values' positions add a column per token: 2 + 5 > 5 tokens, so the own
+    # pass (one sequence at a time) sandwiches, while a pair of tiles of 3
+    # sequences shares the features' products and takes them
+    attention = SelfAttention(positional="sum", val_pos_emb=True)
+    assert walked(attention, X).features is None
+    assert crossed(attention, X, X).features.rank == 2 + 5
+    assert crossed(attention, X[:1], X).features is None
 
 
 def _with_bias(layer, b):
@@ -150,7 +173,7 @@ class Doubled(Layer):
 def test_layers_of_ones_own_do_not_pass_stale_features(rng):
     X = padded_sequences(rng, 6, 5, 2)
     fast = serial(Dense(), Doubled(), SelfAttention(), GlobalAvgPool(), Dense())
-    slow = serial(Dense(), Doubled(), SelfAttention(val_pos_emb=True), GlobalAvgPool(), Dense())
+    slow = serial(Dense(), Doubled(), Sandwiched(), GlobalAvgPool(), Dense())
     np.testing.assert_allclose(fast(X, get="ntk"), slow(X, get="ntk"), rtol=2e-8)
     np.testing.assert_allclose(fast.diag(X), slow.diag(X), rtol=2e-8)
 
