@@ -26,6 +26,7 @@ XLA_PYTHON_CLIENT_PREALLOCATE=false timeout "${SUITE_SECONDS:-300}" \
 bench --n 4000 --lengths 32 --batch-sizes auto,128,256,512,1024 --repeats 2
 bench --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --precision default
 bench --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --dtype float64
+bench --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --val-pos-emb  # the estimators' network
 $PY benchmarks/token_sums.py --n 4000 --rounds 2 --repeats 2 | tee "$OUT/token_sums.md"
 bench --n 2000 --lengths 128 --batch-sizes auto,64,128,256 --repeats 2
 bench --n 400 --lengths 256,512 --batch-sizes auto,16,32,64 --repeats 1

@@ -123,6 +123,9 @@ def device_name():
 def sweep(args):
     """One subprocess per (token count, batch size); a Markdown table of the results."""
     rows = []
+    print(f"\ntransformer(n_blocks={args.n_blocks}, positional='sum', "
+          f"val_pos_emb={args.val_pos_emb}), d={args.features}, {args.dtype}, "
+          f"precision={args.precision!r}\n")
     print("| device | n | L | batch_size | time | pairs/s | peak host | peak device |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for length in [int(v) for v in args.lengths.split(",")]:
