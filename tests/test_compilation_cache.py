@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from skattn.kernels._compilation_cache import ENV, cache_folder
+from skattn.kernels._compilation_cache import (ENV, JAX_MIN_COMPILE_ENV,
+                                               JAX_MIN_COMPILE_SECONDS,
+                                               MIN_COMPILE_SECONDS, cache_folder)
 
 #: A fresh process: import skattn, print where JAX caches, fit a small model.
 CHILD = """
@@ -62,3 +64,22 @@ def test_off_or_a_cache_of_the_users_own(tmp_path, setting):
     # (on a GPU machine CUDA keeps caches of its own under HOME)
     assert not (tmp_path / "home" / ".cache" / "skattn").exists()
     assert (setting == "jax") == own.exists()
+
+
+def test_small_kernels_are_kept_unless_the_user_chose_a_threshold(tmp_path):
+    """Where skattn sets the folder, programs of half a second are kept (JAX's
+    default is 1 s); a threshold the user set, or a cache of the user's own,
+    is left alone."""
+    def threshold(**env):
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in (ENV, "JAX_COMPILATION_CACHE_DIR", JAX_MIN_COMPILE_ENV)}
+        environ.update(HOME=str(tmp_path / "home"), **env)
+        code = "import skattn, jax; print(jax.config.jax_persistent_cache_min_compile_time_secs)"
+        result = subprocess.run([sys.executable, "-c", code], env=environ,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return float(result.stdout.split()[-1])
+
+    assert threshold(**{ENV: str(tmp_path / "cache")}) == MIN_COMPILE_SECONDS
+    assert threshold(**{ENV: str(tmp_path / "cache"), JAX_MIN_COMPILE_ENV: "2"}) == 2.0
+    assert threshold(JAX_COMPILATION_CACHE_DIR=str(tmp_path / "own")) == JAX_MIN_COMPILE_SECONDS
