@@ -58,6 +58,19 @@ def walked(layer, X):
     return jax.eval_shape(lambda x, m: layer.walk(input_state(x, m))[0], X, mask)
 
 
+def crossed(layer, X1, X2):
+    """The pair pass's output state between ``X1`` and ``X2`` (all tokens real),
+    traced as :func:`walked` traces the own pass."""
+    from skattn.kernels._state import input_state
+
+    def run(x1, x2):
+        m1, m2 = np.ones(x1.shape[:2], bool), np.ones(x2.shape[:2], bool)
+        s1, s2 = layer.walk(input_state(x1, m1))[1], layer.walk(input_state(x2, m2))[1]
+        return layer.apply(input_state(x1, m1, x2, m2), s1, s2)
+
+    return jax.eval_shape(run, X1, X2)
+
+
 @dataclasses.dataclass(frozen=True)
 class DieOnceInWorker(Layer):
     """A pass-through layer that kills the worker process tracing it, once.

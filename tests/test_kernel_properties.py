@@ -6,10 +6,9 @@ import jax
 import numpy as np
 import pytest
 
-from synthetic import Sandwiched, padded_sequences, sandwiched, walked
+from synthetic import Sandwiched, crossed, padded_sequences, sandwiched, walked
 from skattn.kernels import (Dense, GlobalAvgPool, Layer, Relu, SelfAttention, serial,
                             transformer)
-from skattn.kernels._state import input_state
 
 ARCHITECTURES = [
     dict(),
@@ -101,17 +100,6 @@ def test_attention_on_features_equals_the_sandwich(rng, params, d):
                       (fast.diag(X, get=("nngp", "ntk")), slow.diag(X, get=("nngp", "ntk")))]:
         for kind in ("nngp", "ntk"):
             np.testing.assert_allclose(got[kind], want[kind], rtol=2e-8, atol=1e-12)
-
-
-def crossed(layer, X1, X2):
-    """The pair pass's output state between ``X1`` and ``X2`` (all tokens real),
-    traced as :func:`synthetic.walked` traces the own pass."""
-    def run(x1, x2):
-        m1, m2 = np.ones(x1.shape[:2], bool), np.ones(x2.shape[:2], bool)
-        s1, s2 = layer.walk(input_state(x1, m1))[1], layer.walk(input_state(x2, m2))[1]
-        return layer.apply(input_state(x1, m1, x2, m2), s1, s2)
-
-    return jax.eval_shape(run, X1, X2)
 
 
 def test_features_route_is_taken_while_linear(rng):

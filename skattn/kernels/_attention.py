@@ -135,14 +135,18 @@ class SelfAttention(Layer):
             return 0.5**0.5, self.pos_std * 0.5**0.5
         return 1.0, self.pos_std
 
+    def _covariance(self, state):
+        """The positional embeddings' covariance ``R`` over ``state``'s token positions."""
+        return positional_covariance(state.mask1.shape[1], self.pos_decay, self.pos_scale,
+                                     self.pos_p_norm, state.nngp.dtype)
+
     def _mix(self, state):
         """The state with positional covariances mixed into the token kernels."""
         if self.positional == "none":
             return state
         c_in, c_pos = self._scales()
         w_in, w_pos = c_in**2, c_pos**2
-        R = positional_covariance(state.mask1.shape[1], self.pos_decay, self.pos_scale,
-                                  self.pos_p_norm, state.nngp.dtype)
+        R = self._covariance(state)
         pos = w_pos * (R[None] if state.own else R[None, :, None, :]) * state.pair_mask()
         return state.with_kernels(w_in * state.nngp + pos, w_in * state.ntk + pos)
 
@@ -159,11 +163,10 @@ class SelfAttention(Layer):
         if features is None or not self.val_pos_emb or self.positional == "none":
             return features
         c_in, c_pos = self._scales()
-        length, dtype = state.mask1.shape[1], state.nngp.dtype
-        R = positional_covariance(length, self.pos_decay, self.pos_scale, self.pos_p_norm, dtype)
+        R = self._covariance(state)
         pos = Features(c_pos * state.mask1[:, :, None] * R,
-                       c_pos * state.mask2[:, :, None] * jnp.eye(length, dtype=dtype),
-                       np.ones(length))
+                       c_pos * state.mask2[:, :, None] * jnp.eye(len(R), dtype=R.dtype),
+                       np.ones(len(R)))
         return Features(c_in * features.left, c_in * features.right, features.weights).concat(pos)
 
     def _weights(self, cov, mask):
