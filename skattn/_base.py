@@ -325,6 +325,12 @@ default=None
         X = as_float(X, self.dtype)
         as_sequences(X, "X")  # NaN only as whole padding tokens; no inf; no empty sequence
         width = 1 if X.ndim == 2 else X.shape[2]
+        if reset and X.shape[1] == 1 and width > 1:
+            warnings.warn(
+                f"X has one token per sequence (shape {X.shape}), so attention has nothing "
+                "to attend to. If X is (n_samples, n_channels, n_timepoints), as aeon and "
+                "sktime store series, pass X.transpose(0, 2, 1), or put "
+                "SequencePadder(channels_first=True) first in a pipeline.", stacklevel=4)
         if not reset and width != self.n_token_features_:
             read_as = " (a 2-D X is read as sequences of 1-feature tokens)" if X.ndim == 2 else ""
             raise ValueError(

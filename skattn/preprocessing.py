@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions, Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._inputs import check_tokens
+from ._inputs import CHANNELS_FIRST_HINT, check_tokens, looks_channels_first
 
 __all__ = ["SequencePadder", "SequenceScaler"]
 
@@ -112,6 +112,26 @@ def _read_array(X, dtype, estimator):
     return values, [values.shape[2]] * len(values)
 
 
+def _channels_last(X):
+    """Series stored ``(n_channels, n_timepoints)`` as ``(n_timepoints, n_channels)`` tokens.
+
+    A list's 2-D items and a 3-D array's last two axes are swapped; 1-D
+    sequences and 2-D arrays (one channel per sample) are already tokens. An
+    item numpy cannot read is left for the checks to name.
+    """
+    if isinstance(X, (list, tuple)):
+        def swapped(sequence):
+            try:
+                values = np.asarray(sequence)
+            except ValueError:
+                return sequence
+            return values.T if values.ndim == 2 else sequence
+
+        return [swapped(sequence) for sequence in X]
+    values = np.asarray(X)
+    return np.swapaxes(values, 1, 2) if values.ndim == 3 else X
+
+
 def _check_sequences(X, *, dtype=None, n_token_features=None, estimator=None):
     """Validate any accepted input and return it as a NaN-padded 3-D float array.
 
@@ -143,9 +163,12 @@ def _check_sequences(X, *, dtype=None, n_token_features=None, estimator=None):
         if d != expected:
             fitted = f"{type(estimator).__name__} was fitted on"
             source = "sample 0 has" if n_token_features is None else fitted
+            hint = ""
+            if isinstance(X, (list, tuple)) and looks_channels_first([np.shape(x) for x in X]):
+                hint = " " + CHANNELS_FIRST_HINT
             raise ValueError(
                 f"Sample {i} has tokens with {d} features, but {source} tokens "
-                f"with {expected} features."
+                f"with {expected} features.{hint}"
             )
 
     return values, check_tokens(values, "X")
@@ -172,6 +195,12 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         "post" keeps the first ``max_len_`` tokens, "pre" keeps the last.
     dtype : {"float64", "float32"}, default="float64"
         The output dtype.
+    channels_first : bool, default=False
+        Read each sequence as ``(n_channels, n_timepoints)``, the layout in which
+        aeon and sktime store series (``load_classification`` returns a 3-D array
+        ``(n_cases, n_channels, n_timepoints)``, or a list of such 2-D arrays when
+        the lengths differ): time steps become the tokens and channels their
+        features. False reads ``(n_tokens, n_token_features)``.
 
     Attributes
     ----------
@@ -208,15 +237,24 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         "padding": [StrOptions({"post", "pre"})],
         "truncating": [StrOptions({"post", "pre"})],
         "dtype": [StrOptions({"float64", "float32"})],
+        "channels_first": ["boolean"],
     }
 
     def __init__(
-        self, *, max_len=None, padding="post", truncating="post", dtype="float64"
+        self, *, max_len=None, padding="post", truncating="post", dtype="float64",
+        channels_first=False,
     ):
         self.max_len = max_len
         self.padding = padding
         self.truncating = truncating
         self.dtype = dtype
+        self.channels_first = channels_first
+
+    def _read(self, X, **checks):
+        """``X`` as a NaN-padded 3-D float array and its token mask."""
+        if self.channels_first:
+            X = _channels_last(X)
+        return _check_sequences(X, dtype=self.dtype, estimator=self, **checks)
 
     def fit(self, X, y=None):
         """Learn the token feature count and, if not given, the output length.
@@ -234,7 +272,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
-        values, token_mask = _check_sequences(X, dtype=self.dtype, estimator=self)
+        values, token_mask = self._read(X)
         longest = int(token_mask.sum(axis=1).max())
         self.max_len_ = longest if self.max_len is None else self.max_len
         self.n_token_features_ = values.shape[2]
@@ -254,9 +292,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             The real tokens of each sequence, in order, with all-NaN padding tokens.
         """
         check_is_fitted(self)
-        values, token_mask = _check_sequences(
-            X, dtype=self.dtype, n_token_features=self.n_token_features_, estimator=self
-        )
+        values, token_mask = self._read(X, n_token_features=self.n_token_features_)
         out = np.full((len(values), self.max_len_, values.shape[2]), np.nan, self.dtype)
         for i, mask in enumerate(token_mask):
             tokens = values[i, mask]

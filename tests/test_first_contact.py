@@ -1,4 +1,4 @@
-"""What a new user meets first: ragged input and the API reference."""
+"""What a new user meets first: ragged input, series stored channels first, the API reference."""
 
 import ast
 import inspect
@@ -50,6 +50,58 @@ def test_the_pipeline_the_error_names_takes_ragged_lists_in_grid_search():
     search = GridSearchCV(pipe, {"attentionnngpclassifier__alpha": [1e-6, 1e-2]}, cv=2)
     search.fit(X, y)
     assert search.predict(X[:3]).shape == (3,)
+
+
+# ------------------------------------------------- series stored channels first
+
+
+def channels_first(rng, lengths, channels=2):
+    """Series as aeon stores them: a list of ``(n_channels, n_timepoints)`` arrays."""
+    return [rng.normal(size=(channels, length)) for length in lengths]
+
+
+def test_channels_first_series_are_read_as_time_steps_of_channels():
+    rng = np.random.default_rng(2)
+    series = channels_first(rng, [5, 3, 4])
+    padded = SequencePadder(channels_first=True).fit_transform(series)
+    assert padded.shape == (3, 5, 2)
+    for x, row in zip(series, padded):
+        np.testing.assert_array_equal(row[: x.shape[1]], x.T)
+        assert np.isnan(row[x.shape[1]:]).all()
+    # A 3-D array (n_cases, n_channels, n_timepoints), as aeon's equal-length sets
+    cube = rng.normal(size=(4, 3, 6))
+    np.testing.assert_array_equal(SequencePadder(channels_first=True).fit_transform(cube),
+                                  cube.transpose(0, 2, 1))
+    # one channel: a 2-D array or 1-D sequences are already one-feature tokens
+    flat = rng.normal(size=(4, 6))
+    for X in (flat, list(flat)):
+        np.testing.assert_array_equal(SequencePadder(channels_first=True).fit_transform(X),
+                                      flat[:, :, None])
+    # transform reads the same way as fit: a model trained on it predicts series
+    y = np.array([x[0].mean() > 0 for x in series]).astype(int)
+    model = make_pipeline(SequencePadder(channels_first=True),
+                          AttentionNNGPClassifier(n_blocks=1)).fit(series, y)
+    assert model.predict(channels_first(rng, [7, 2])).shape == (2,)
+
+
+def test_channels_first_series_read_as_tokens_get_an_error_that_says_how():
+    rng = np.random.default_rng(3)
+    series = channels_first(rng, [5, 3, 4], channels=1)
+    y = np.arange(3) % 2
+    hint = r"\(n_channels, n_timepoints\).*SequencePadder\(channels_first=True\)"
+    with pytest.raises(ValueError, match="Sample 1 has tokens with 3 features.*" + hint):
+        SequencePadder().fit(series)
+    with pytest.raises(ValueError, match="different lengths.*" + hint):
+        AttentionNTKClassifier(n_blocks=1).fit(series, y)
+    # sequences of tokens of different lengths get no such hint
+    with pytest.raises(ValueError, match="different lengths") as info:
+        AttentionNTKClassifier(n_blocks=1).fit(ragged(rng, 3), y)
+    assert "channels_first" not in str(info.value)
+    # an equal-length cube (n, 1, n_timepoints) reads as one token each: a warning says so
+    cube = rng.normal(size=(6, 1, 8))
+    with pytest.warns(UserWarning, match=r"one token per sequence \(shape \(6, 1, 8\)\).*"
+                                         r"transpose\(0, 2, 1\)"):
+        AttentionNNGPRegressor(n_blocks=1).fit(cube, cube.sum(axis=(1, 2)))
 
 
 # --------------------------------------------------------------- API reference
