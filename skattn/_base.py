@@ -8,7 +8,6 @@ the NNGP's exact posterior or the NTK's gradient descent) and turn targets into
 a ``(n_samples, n_outputs)`` float array (``_encode_targets``).
 """
 
-import warnings
 from numbers import Integral, Real
 
 import jax
@@ -21,6 +20,7 @@ from . import _inference
 from ._hyperparameters import CONSTRAINTS, DEFAULT_LEARN, LearnedHyperparametersMixin, \
     kernel_values, with_values
 from ._inputs import as_float, as_sequences, reject_ragged
+from ._warnings import warn
 from .kernels import TRANSFORMER_DEFAULTS, Layer, transformer
 from .kernels._activations import ACTIVATIONS
 from .kernels._attention import DECAYS, MECHANISMS, POSITIONAL
@@ -326,11 +326,11 @@ default=None
         as_sequences(X, "X")  # NaN only as whole padding tokens; no inf; no empty sequence
         width = 1 if X.ndim == 2 else X.shape[2]
         if reset and X.shape[1] == 1 and width > 1:
-            warnings.warn(
+            warn(
                 f"X has one token per sequence (shape {X.shape}), so attention has nothing "
                 "to attend to. If X is (n_samples, n_channels, n_timepoints), as aeon and "
                 "sktime store series, pass X.transpose(0, 2, 1), or put "
-                "SequencePadder(channels_first=True) first in a pipeline.", stacklevel=4)
+                "SequencePadder(channels_first=True) first in a pipeline.")
         if not reset and width != self.n_token_features_:
             read_as = " (a 2-D X is read as sequences of 1-feature tokens)" if X.ndim == 2 else ""
             raise ValueError(
@@ -360,11 +360,11 @@ default=None
         state = dict(state)
         saved = state.pop("_skattn_version", "unknown")
         if saved != __version__:
-            warnings.warn(InconsistentVersionWarning(
+            warn(InconsistentVersionWarning(
                 f"Trying to unpickle estimator {type(self).__name__} from skattn version "
                 f"{saved} when using version {__version__}. This might lead to breaking "
                 "code or invalid results. Use at your own risk; refit it to be safe."
-            ), stacklevel=2)
+            ))
         super().__setstate__(state)
 
     # ------------------------------------------------------------------- fit

@@ -21,7 +21,6 @@ network (the flat estimator parameters are tied that way by
 layer), so its derivative is the sum of theirs.
 """
 
-import warnings
 from numbers import Integral
 
 import jax
@@ -33,6 +32,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._inference import ExactPosterior
+from ._warnings import warn
 from .kernels._engine import Engine
 
 #: Names that can be learned, and their default bounds (of the values, not the logs).
@@ -236,7 +236,7 @@ class LearnedHyperparametersMixin:
         optima = [self._constrained_optimization(obj_func, theta, bounds) for theta in starts]
         theta, value = min(optima, key=lambda optimum: optimum[1])
         if not np.isfinite(value):
-            warnings.warn(
+            warn(
                 "The marginal likelihood was not finite at any point the optimizer tried "
                 "(the kernel plus alpha * I was not positive definite); keeping the "
                 "starting hyperparameters. Try a larger 'alpha'.", ConvergenceWarning)
@@ -249,7 +249,7 @@ class LearnedHyperparametersMixin:
             result = scipy.optimize.minimize(obj_func, initial_theta, method="L-BFGS-B",
                                              jac=True, bounds=bounds)
             if not result.success:
-                warnings.warn(
+                warn(
                     f"lbfgs failed to converge (status={result.status}): "
                     f"{result.message}. Increase the number of restarts "
                     "(n_restarts_optimizer) or change the bounds in 'learn'.",
@@ -312,7 +312,7 @@ def _warn_at_bounds(names, theta, bounds):
     for name, value, (low, high) in zip(names, theta, bounds):
         for side, bound, change in (("lower", low, "Decreasing"), ("upper", high, "Increasing")):
             if np.isclose(value, bound):
-                warnings.warn(
+                warn(
                     f"The optimal value found for {name} is close to the specified "
                     f"{side} bound {np.exp(bound):.3g}. {change} the bound (in 'learn') "
                     "and calling fit again may find a better value.", ConvergenceWarning)

@@ -28,11 +28,11 @@ trained by gradient descent: the mean from the NTK, the covariance from both
 kernels).
 """
 
-import warnings
-
 import numpy as np
 import scipy.linalg
 from scipy.special import ndtr
+
+from ._warnings import warn
 
 #: Columns handled at once when scanning an ``n x n`` matrix (bounds the temporaries).
 _ROWS = 1024
@@ -53,14 +53,13 @@ def _check_conditioning(ratio, floor, alpha, kernel_dtype, measured):
                         "float64 rounding", alpha, kernel_dtype)
     noise = np.finfo(kernel_dtype).eps
     if ratio <= noise:
-        warnings.warn(
+        warn(
             f"The train kernel plus alpha * I (alpha={alpha:g}) is numerically singular "
             f"at the precision it was computed in: {measured} is {ratio:.2g}, within "
             f"the relative rounding noise of a {np.dtype(kernel_dtype)} kernel "
             f"({noise:.1e}), so predictions may be dominated by that noise. Increase "
             "'alpha' or compute the kernel in float64 (dtype='float64').",
-            scipy.linalg.LinAlgWarning, stacklevel=4,
-        )
+            scipy.linalg.LinAlgWarning)
 
 
 def _regularised(kernel, alpha, overwrite):
@@ -436,12 +435,11 @@ def clipped_variance(variance, prior, kernel_dtype):
     """
     noise = np.finfo(kernel_dtype).eps * np.abs(prior)
     if np.any(variance < -noise):
-        warnings.warn(
+        warn(
             f"Predicted variances smaller than 0 (down to {variance.min():.3g}) were set "
             "to 0. The train kernel may be nearly singular: increase 'alpha'"
             + (" or use dtype='float64'." if np.dtype(kernel_dtype) != np.float64 else "."),
-            RuntimeWarning, stacklevel=3,
-        )
+            RuntimeWarning)
     return np.clip(variance, 0, None)
 
 

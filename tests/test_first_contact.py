@@ -97,11 +97,14 @@ def test_channels_first_series_read_as_tokens_get_an_error_that_says_how():
     with pytest.raises(ValueError, match="different lengths") as info:
         AttentionNTKClassifier(n_blocks=1).fit(ragged(rng, 3), y)
     assert "channels_first" not in str(info.value)
-    # an equal-length cube (n, 1, n_timepoints) reads as one token each: a warning says so
+    # an equal-length cube (n, 1, n_timepoints) reads as one token each: a warning says so,
+    # attributed to the line that called fit (a classifier's fit runs a frame deeper)
     cube = rng.normal(size=(6, 1, 8))
-    with pytest.warns(UserWarning, match=r"one token per sequence \(shape \(6, 1, 8\)\).*"
-                                         r"transpose\(0, 2, 1\)"):
-        AttentionNNGPRegressor(n_blocks=1).fit(cube, cube.sum(axis=(1, 2)))
+    for model in (AttentionNNGPRegressor(n_blocks=1), AttentionNTKClassifier(n_blocks=1)):
+        with pytest.warns(UserWarning, match=r"one token per sequence \(shape \(6, 1, 8\)\)"
+                                             r".*transpose\(0, 2, 1\)") as record:
+            model.fit(cube, np.arange(6) % 2)
+        assert [w.filename for w in record] == [__file__]
 
 
 # --------------------------------------------------------------- API reference

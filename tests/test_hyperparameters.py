@@ -107,8 +107,9 @@ def test_bound_and_failure_warn_and_leave_a_usable_model(data, monkeypatch):
         return theta, obj_func(theta, eval_gradient=False)
 
     est = AttentionNNGPRegressor(**SMALL, optimizer=at_upper_bound, learn=("w_std",))
-    with pytest.warns(ConvergenceWarning, match="w_std is close to the specified upper"):
+    with pytest.warns(ConvergenceWarning, match="w_std is close to the specified upper") as record:
         est.fit(X, y)
+    assert [w.filename for w in record] == [__file__]  # the caller's line, not skattn's
     assert est.hyperparameters_ == {"w_std": pytest.approx(100.0)}
 
     def failing(*args, **kwargs):

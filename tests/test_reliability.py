@@ -80,8 +80,9 @@ def test_a_float32_kernel_too_close_to_singular_warns():
         AttentionNNGPRegressor(**SMALL, alpha=1e-4, dtype="float32").fit(X, y)
     reg = AttentionNNGPRegressor(**SMALL, alpha=1e-6, dtype="float32")
     with pytest.warns(scipy.linalg.LinAlgWarning,
-                      match=r"numerically singular.*'alpha'.*dtype='float64'"):
+                      match=r"numerically singular.*'alpha'.*dtype='float64'") as record:
         reg.fit(X, y)
+    assert [w.filename for w in record] == [__file__]  # the caller's line, not skattn's
 
 
 def test_negative_variances_beyond_rounding_warn():
