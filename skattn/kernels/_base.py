@@ -266,6 +266,50 @@ class Layer:
                         precision=precision, progress=progress)
         return engine.kernel(self, X1, X2, get=get, out=out)
 
+    def kernel_fn(self, x1, x2=None, *, get="nngp", precision="highest"):
+        """The kernel as one JAX function of arrays: jit, grad and vmap go through it.
+
+        The same kernels as calling the layer, computed in one piece instead of
+        tiles, with no validation and no copy to the host: a function for JAX
+        code (``jax.jit``, ``jax.grad`` with respect to the inputs or to this
+        layer's hyperparameters, ``jax.vmap``), as neural-tangents'
+        ``kernel_fn``. Memory grows as ``n1 * n2 * L**2``; use the layer's call
+        for large inputs. Tokens that are all NaN are padding; validate inputs
+        beforehand (a partly NaN token makes NaN kernels here, an error in the
+        call). float64 needs JAX's ``jax_enable_x64``.
+
+        Parameters
+        ----------
+        x1 : array of shape (n1, L, d) or (n1, L)
+            Sequences padded with all-NaN tokens.
+        x2 : array of shape (n2, L2, d) or (n2, L2), default=None
+            None means ``x1`` against itself (the result is then symmetrised).
+        get : {"nngp", "ntk"} or tuple of them, default="nngp"
+            Which kernel(s) to return; a tuple gives a dict.
+        precision : {"highest", "high", "default"}, default="highest"
+            Precision of the matrix products, as in :meth:`__call__`.
+
+        Returns
+        -------
+        jax.Array of shape (n1, n2), or dict of them
+
+        Examples
+        --------
+        >>> import jax, numpy as np
+        >>> from skattn.kernels import transformer
+        >>> net = transformer(n_blocks=1)
+        >>> X = np.random.default_rng(0).normal(size=(4, 5, 2)).astype("float32")
+        >>> K = jax.jit(net.kernel_fn)(X)
+        >>> bool(np.allclose(K, net(X), rtol=1e-5))
+        True
+        >>> dK = jax.grad(lambda x: net.kernel_fn(x, X).sum())(X[:1])  # by the inputs
+        >>> dK.shape
+        (1, 5, 2)
+        """
+        from ._kernel_fn import kernel_fn
+
+        return kernel_fn(self, x1, x2, get=get, precision=precision)
+
     def vjp(self, cotangent, X1, X2=None, *, get="nngp", batch_size="auto", device=None):
         """Gradient of ``sum(cotangent * K)`` with respect to the hyperparameters.
 

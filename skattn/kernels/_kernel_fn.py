@@ -1,0 +1,47 @@
+"""The kernel as one traceable JAX function of arrays, without the engine.
+
+What each tile of :mod:`._compute` runs, on the whole input at once: the own
+pass gives each sequence's sides (:func:`._compute._walk_tile`), then one
+cross-layout ``apply`` gives every pair.  Nothing leaves JAX, so ``jax.jit``,
+``jax.grad`` (with respect to the inputs or to the layer's hyperparameters)
+and ``jax.vmap`` go through it, as through neural-tangents' ``kernel_fn``.
+Memory is that of one tile of ``n1 x n2`` sequences, ``O(n1 n2 L**2)``: for
+larger inputs :meth:`Layer.__call__` cuts the work into tiles.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from ._compute import _parse_get, _walk_tile
+from ._state import input_state
+
+
+def _tokens(x, length):
+    """NaN-padded ``(n, L, d)`` or ``(n, L)`` as zero-padded values and a token mask."""
+    x = jnp.asarray(x)
+    x = x[..., None] if x.ndim == 2 else x
+    x = jnp.pad(x, ((0, 0), (0, length - x.shape[1]), (0, 0)), constant_values=jnp.nan)
+    mask = ~jnp.all(jnp.isnan(x), axis=-1)
+    return jnp.where(mask[..., None], x, 0), mask
+
+
+def kernel_fn(layer, x1, x2=None, *, get="nngp", precision="highest"):
+    """The kernels between two batches of padded sequences, traceable by JAX.
+
+    See :meth:`Layer.kernel_fn`.
+    """
+    kinds = _parse_get(get)
+    length = max(jnp.shape(x)[1] for x in (x1, x2) if x is not None)
+    with jax.default_matmul_precision(precision):
+        v1, m1 = _tokens(x1, length)
+        s1, _ = _walk_tile(layer, v1, m1)
+        if x2 is None:
+            v2, m2, s2 = v1, m1, s1
+        else:
+            v2, m2 = _tokens(x2, length)
+            s2, _ = _walk_tile(layer, v2, m2)
+        state = layer.apply(input_state(v1, m1, v2, m2), s1, s2)
+    kernels = {kind: getattr(state, kind) for kind in kinds}
+    if x2 is None:  # exactly symmetric, as the engine's
+        kernels = {kind: (K + K.T) / 2 for kind, K in kernels.items()}
+    return kernels if isinstance(get, (tuple, list)) else kernels[kinds[0]]
