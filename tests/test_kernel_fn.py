@@ -93,3 +93,18 @@ def test_gradient_by_the_inputs_matches_finite_differences_and_skips_padding():
     h = 1e-5
     numeric = (objective(x + h * v) - objective(x - h * v)) / (2 * h)
     assert np.sum(grad * v) == pytest.approx(float(numeric), rel=1e-7)
+
+
+def test_vmap_over_data_sets_and_over_hyperparameter_values():
+    rng = np.random.default_rng(4)
+    sets = rng.normal(size=(3, 4, 5, 2))
+    net = transformer(n_blocks=1, positional="sum")
+    batched = jax.jit(jax.vmap(net.kernel_fn))(sets)
+    for X, K in zip(sets, batched):
+        np.testing.assert_allclose(K, net(X), rtol=1e-11)
+    values = jnp.array([0.5, 2.0])
+    swept = jax.jit(jax.vmap(lambda q: transformer(n_blocks=1, positional="sum", qk_std=q)
+                             .kernel_fn(sets[0])))(values)
+    for q, K in zip(values, swept):
+        np.testing.assert_allclose(K, transformer(n_blocks=1, positional="sum",
+                                                  qk_std=float(q))(sets[0]), rtol=1e-11)
