@@ -302,7 +302,7 @@ class Layer:
         >>> K = jax.jit(net.kernel_fn)(X)
         >>> bool(np.allclose(K, net(X), rtol=1e-5))
         True
-        >>> dK = jax.grad(lambda x: net.kernel_fn(x, X).sum())(X[:1])  # by the inputs
+        >>> dK = jax.jit(jax.grad(lambda x: net.kernel_fn(x, X).sum()))(X[:1])  # by the inputs
         >>> dK.shape
         (1, 5, 2)
         """
