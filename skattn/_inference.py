@@ -28,9 +28,11 @@ trained by gradient descent: the mean from the NTK, the covariance from both
 kernels).
 """
 
+import itertools
+
 import numpy as np
 import scipy.linalg
-from scipy.special import ndtr
+from scipy.special import erfc
 
 from ._warnings import warn
 
@@ -463,6 +465,13 @@ def max_probabilities(mean, std):
     most probable class is the one with the largest mean. Rows are normalised
     to sum to 1; ``std=0`` gives the argmax with ties shared.
 
+    Each pair of classes costs one ``erfc`` per node: with ``d`` the pair's
+    scaled gap, ``c``'s factor is ``Phi(d + z_j)`` and ``k``'s is
+    ``Phi(-d + z_j) = 1 - Phi(d + z_{J-1-j})``, since the nodes are symmetric
+    (``z_{J-1-j} = -z_j``); and ``Phi(x)`` and ``1 - Phi(x)`` are
+    ``erfc(|x| / sqrt 2) / 2`` and one minus it, each computed without
+    cancelling in its small tail, as scipy's ``ndtr`` does.
+
     Parameters
     ----------
     mean : ndarray of shape (n, n_outputs)
@@ -480,13 +489,17 @@ def max_probabilities(mean, std):
     array([[0.333333, 0.333333, 0.333333],
            [1.      , 0.      , 0.      ]])
     """
-    scale = np.maximum(std, np.finfo(np.float64).tiny)[:, None, None]
-    probabilities = np.empty_like(mean, dtype=np.float64)
-    # scipy's ndtr, not JAX's: eager JAX would compile a dozen tiny programs for
+    n, outputs = mean.shape
+    scale = np.maximum(std, np.finfo(np.float64).tiny)[:, None]
+    factors = np.ones((outputs, n, len(_NODES)))  # prod_{k != c} of each class c
+    # scipy's erfc, not JAX's: eager JAX would compile a dozen tiny programs for
     # every new shape of the gaps
     with np.errstate(over="ignore"):  # std=0: gaps of +-inf
-        for c in range(mean.shape[1]):
-            gap = (mean[:, c:c + 1] - np.delete(mean, c, axis=1))[:, :, None] / scale
-            cdf = ndtr(gap + _NODES)  # (n, n_outputs - 1, nodes)
-            probabilities[:, c] = cdf.prod(axis=1) @ _WEIGHTS / np.sqrt(2 * np.pi)
+        for c, k in itertools.combinations(range(outputs), 2):
+            x = (mean[:, c:c + 1] - mean[:, k:k + 1]) / scale + _NODES
+            tail = erfc(np.abs(x) / np.sqrt(2)) / 2  # Phi(-|x|)
+            below = x < 0
+            factors[c] *= np.where(below, tail, 1 - tail)  # Phi(x)
+            factors[k] *= np.where(below, 1 - tail, tail)[:, ::-1]  # 1 - Phi(x), nodes mirrored
+    probabilities = (factors @ _WEIGHTS).T / np.sqrt(2 * np.pi)
     return probabilities / probabilities.sum(axis=1, keepdims=True)

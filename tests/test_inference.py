@@ -218,6 +218,37 @@ def test_max_probabilities_match_monte_carlo():
     assert_allclose(np.argmax(proba, axis=1), np.argmax(mean, axis=1))
 
 
+def _max_probabilities_by_class(mean, std):
+    """The quadrature one class at a time, every factor a call of scipy's ndtr: the
+    reference for the pairwise form, which computes each pair's factors once."""
+    from scipy.special import ndtr
+
+    nodes, weights = _inference._NODES, _inference._WEIGHTS
+    proba = np.empty_like(mean)
+    for c in range(mean.shape[1]):
+        gap = (mean[:, c:c + 1] - np.delete(mean, c, axis=1))[:, :, None] / std[:, None, None]
+        proba[:, c] = ndtr(gap + nodes).prod(axis=1) @ weights / np.sqrt(2 * np.pi)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+def test_max_probabilities_equal_the_classwise_quadrature_in_the_tails_too():
+    rng = np.random.default_rng(7)
+    mean = rng.normal(size=(300, 6)) * rng.choice([0.1, 1.0, 10.0], size=(300, 1))
+    std = np.exp(rng.uniform(-4, 1, size=300))  # gaps of up to hundreds of std
+    proba = _inference.max_probabilities(mean, std)
+    reference = _max_probabilities_by_class(mean, std)
+    assert proba.min() < 1e-100  # the tails the calibration needs are in the test
+    np.testing.assert_array_equal(proba == 0, reference == 0)
+    assert_allclose(proba, reference, rtol=1e-11, atol=0)
+    np.testing.assert_array_equal(_inference._NODES, -_inference._NODES[::-1])  # mirrored
+    # two classes: f_0 - f_1 ~ N(m_0 - m_1, 2 std**2), a closed form
+    from scipy.special import ndtr
+
+    pair = _inference.max_probabilities(mean[:, :2], std)
+    assert_allclose(pair[:, 0], ndtr((mean[:, 0] - mean[:, 1]) / (np.sqrt(2) * std)),
+                    rtol=1e-6, atol=1e-15)
+
+
 def test_max_probabilities_without_variance_and_with_ties():
     mean = np.array([[0.2, 0.1, -1.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]])
     proba = _inference.max_probabilities(mean, np.zeros(3))
