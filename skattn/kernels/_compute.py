@@ -370,18 +370,30 @@ def kernel_block(layer, v1, m1, v2, m2, kinds, shape, device=None, tick=None,
         if tick is not None:
             tick(len(chunk))
 
-    in_flight = collections.deque()  # a few chunks ahead per device, no more
-    with jax.enable_x64(v1.dtype == np.float64), jax.default_matmul_precision(precision):
+    def dispatched():
         for number, (idx, used) in enumerate(_chunks(len(pairs), per_chunk)):
             a, b = pairs[idx, 0], pairs[idx, 1]
             args = (t1[a], tm1[a], _take(s1, a), t2[b], tm2[b], _take(s2, b))
             args = jax.device_put(args, devices[number % len(devices)])
-            in_flight.append((pairs[idx[:used]], _jit_chunk_kernels(layer, computed, *args)))
-            if len(in_flight) > CHUNKS_IN_FLIGHT * len(devices):
-                collect(*in_flight.popleft())
-        while in_flight:
-            collect(*in_flight.popleft())
+            yield pairs[idx[:used]], _jit_chunk_kernels(layer, computed, *args)
+
+    with jax.enable_x64(v1.dtype == np.float64), jax.default_matmul_precision(precision):
+        run_ahead(dispatched(), collect, CHUNKS_IN_FLIGHT * len(devices))
     return full
+
+
+def run_ahead(dispatched, collect, ahead):
+    """``collect(*item)`` for each item of ``dispatched`` while up to ``ahead`` later
+    ones are already dispatched: JAX computes chunks asynchronously, so the host
+    cuts and sends the next chunks (and reads the earlier ones) while the device
+    works, with no more than ``ahead`` chunks' outputs held at once."""
+    in_flight = collections.deque()
+    for item in dispatched:
+        in_flight.append(item)
+        if len(in_flight) > ahead:
+            collect(*in_flight.popleft())
+    while in_flight:
+        collect(*in_flight.popleft())
 
 
 def _task_blocks(n1, n2, shape, symmetric, workers, max_size=None):

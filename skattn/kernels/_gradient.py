@@ -33,8 +33,9 @@ whose kernel :func:`._compute.kernel_block` symmetrises).
 import jax
 import numpy as np
 
-from ._compute import (KINDS, TILES_PER_CHUNK, _chunks, _parse_get, _take, _walk_tile, prepare,
-                       side_entries, tile_pairs, traced, walk_tiles)
+from ._compute import (CHUNKS_IN_FLIGHT, KINDS, TILES_PER_CHUNK, _chunks, _parse_get, _take,
+                       _walk_tile, prepare, run_ahead, side_entries, tile_pairs, traced,
+                       walk_tiles)
 from ._devices import resolve_device
 from ._tiling import power_of_two_at_least, resolve_batch_size
 from ._state import input_state
@@ -50,38 +51,45 @@ def _pair_vjp(layer, kinds, x1, m1, s1, x2, m2, s2, w):
 
 
 def _chunk_pair_vjp(layer, kinds, x1, m1, s1, x2, m2, s2, w):
-    """A chunk of tile pairs: the layer's cotangent summed, the sides' per tile."""
+    """A chunk of tile pairs: the layer's cotangent summed (its leaves, as a list:
+    a layer rebuilt from device arrays would wait for them), the sides' per tile."""
     dlayer, ds1, ds2 = jax.lax.map(
         lambda args: _pair_vjp(layer, kinds, *args), (x1, m1, s1, x2, m2, s2, w))
-    return jax.tree.map(lambda g: g.sum(axis=0), dlayer), ds1, ds2
+    return [g.sum(axis=0) for g in jax.tree.leaves(dlayer)], ds1, ds2
 
 
 def _chunk_walk_vjp(layer, x, m, ds):
-    """A chunk of tiles: the layer's cotangent through the own pass, summed."""
+    """A chunk of tiles: the layer's cotangent through the own pass, summed (leaves)."""
     def tile(args):
         x, m, ds = args
         return jax.vjp(lambda layer: _walk_tile(layer, x, m)[0], layer)[1](ds)[0]
 
-    return jax.tree.map(lambda g: g.sum(axis=0), jax.lax.map(tile, (x, m, ds)))
+    return [g.sum(axis=0) for g in jax.tree.leaves(jax.lax.map(tile, (x, m, ds)))]
 
 
 _jit_chunk_pair_vjp = jax.jit(_chunk_pair_vjp, static_argnums=1)
 _jit_chunk_walk_vjp = jax.jit(_chunk_walk_vjp)
 
 
-def _walk_vjp(layer, tiles, masks, dsides, device):
-    """Sum over tiles of the own pass's layer cotangent, given the sides' cotangents."""
+def _walk_vjp(layer, tiles, masks, dsides, device, total):
+    """Add to ``total`` (the layer's leaves) the own pass's layer cotangent over
+    the tiles, given the sides' cotangents."""
     per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(tiles)))
-    total = None
-    for idx, used in _chunks(len(tiles), per_chunk):
-        ds = _take(dsides, idx)
-        if used < len(idx):  # repeats that pad the chunk contribute nothing
-            ds = jax.tree.map(lambda d: np.where(
-                (np.arange(len(idx)) < used).reshape((-1,) + (1,) * (d.ndim - 1)), d, 0), ds)
-        args = jax.device_put((tiles[idx], masks[idx], ds), device)
-        part = jax.tree.map(np.asarray, _jit_chunk_walk_vjp(layer, *args))
-        total = part if total is None else jax.tree.map(np.add, total, part)
-    return total
+
+    def dispatched():
+        for idx, used in _chunks(len(tiles), per_chunk):
+            ds = _take(dsides, idx)
+            if used < len(idx):  # repeats that pad the chunk contribute nothing
+                ds = jax.tree.map(lambda d: np.where(
+                    (np.arange(len(idx)) < used).reshape((-1,) + (1,) * (d.ndim - 1)), d, 0), ds)
+            args = jax.device_put((tiles[idx], masks[idx], ds), device)
+            yield (_jit_chunk_walk_vjp(layer, *args),)
+
+    def collect(part):
+        for leaf, g in zip(total, part):
+            leaf += np.asarray(g)
+
+    run_ahead(dispatched(), collect, CHUNKS_IN_FLIGHT)
 
 
 def _cotangent_tiles(W, count1, count2, side):
@@ -130,18 +138,26 @@ def kernel_vjp(layer, cotangent, X1, X2=None, *, get="nngp", batch_size="auto",
         per_chunk = min(TILES_PER_CHUNK, power_of_two_at_least(len(pairs)))
         ds1 = jax.tree.map(np.zeros_like, s1)
         ds2 = ds1 if symmetric else jax.tree.map(np.zeros_like, s2)
-        total = None
-        for idx, used in _chunks(len(pairs), per_chunk):
-            a, b = pairs[idx, 0], pairs[idx, 1]
-            live = (np.arange(len(idx)) < used).astype(dtype)[:, None, None]
-            wt = tuple(w[kind][a, b] * live for kind in kinds)  # repeats count zero
-            args = (t1[a], tm1[a], _take(s1, a), t2[b], tm2[b], _take(s2, b), wt)
-            dlayer, g1, g2 = jax.tree.map(
-                np.asarray, _jit_chunk_pair_vjp(layer, kinds, *jax.device_put(args, device)))
-            total = dlayer if total is None else jax.tree.map(np.add, total, dlayer)
+        leaves, treedef = jax.tree.flatten(layer)
+        total = [np.zeros(np.shape(leaf), dtype) for leaf in leaves]
+
+        def dispatched():
+            for idx, used in _chunks(len(pairs), per_chunk):
+                a, b = pairs[idx, 0], pairs[idx, 1]
+                live = (np.arange(len(idx)) < used).astype(dtype)[:, None, None]
+                wt = tuple(w[kind][a, b] * live for kind in kinds)  # repeats count zero
+                args = (t1[a], tm1[a], _take(s1, a), t2[b], tm2[b], _take(s2, b), wt)
+                yield a, b, _jit_chunk_pair_vjp(layer, kinds, *jax.device_put(args, device))
+
+        def collect(a, b, outputs):
+            dleaves, g1, g2 = jax.tree.map(np.asarray, outputs)
+            for leaf, g in zip(total, dleaves):
+                leaf += g
             jax.tree.map(lambda acc, g: np.add.at(acc, a, g), ds1, g1)
             jax.tree.map(lambda acc, g: np.add.at(acc, b, g), ds2, g2)
-        total = jax.tree.map(np.add, total, _walk_vjp(layer, t1, tm1, ds1, device))
+
+        run_ahead(dispatched(), collect, CHUNKS_IN_FLIGHT)
+        _walk_vjp(layer, t1, tm1, ds1, device, total)
         if not symmetric:
-            total = jax.tree.map(np.add, total, _walk_vjp(layer, t2, tm2, ds2, device))
-    return jax.tree.map(float, total)
+            _walk_vjp(layer, t2, tm2, ds2, device, total)
+    return jax.tree.unflatten(treedef, [float(leaf) for leaf in total])
