@@ -90,19 +90,22 @@ def _walk_chunk(layer, x, m):
     return jax.lax.map(lambda args: _walk_tile(layer, *args), (x, m))
 
 
+def pair_kernels(layer, kinds, x1, m1, s1, x2, m2, s2):
+    """The pair pass: the kernels in ``kinds`` (a tuple, in that order) between
+    two batches whose sides ``s1`` and ``s2`` the own pass gave.
+
+    Only those kernels are returned, so XLA drops the work of the others (an
+    NNGP alone skips the NTK's attention products).
+    """
+    state = layer.apply(input_state(x1, m1, x2, m2), s1, s2)
+    return tuple(getattr(state, kind) for kind in kinds)
+
+
 def _chunk_kernels(layer, kinds, x1, m1, s1, x2, m2, s2):
     """Kernels of a chunk of tile pairs: inputs (P, t, L, d) and sides, outputs
-    (P, t, t) per kind.
-
-    Only the kernels in ``kinds`` are returned, so XLA drops the work of the
-    others (an NNGP alone skips the NTK's attention products).
-    """
-    def tile(args):
-        x1, m1, s1, x2, m2, s2 = args
-        state = layer.apply(input_state(x1, m1, x2, m2), s1, s2)
-        return tuple(getattr(state, kind) for kind in kinds)
-
-    return jax.lax.map(tile, (x1, m1, s1, x2, m2, s2))
+    (P, t, t) per kind (:func:`pair_kernels` on each tile pair)."""
+    return jax.lax.map(lambda args: pair_kernels(layer, kinds, *args),
+                       (x1, m1, s1, x2, m2, s2))
 
 
 _jit_walk_chunk = jax.jit(_walk_chunk)

@@ -34,18 +34,16 @@ import jax
 import numpy as np
 
 from ._compute import (CHUNKS_IN_FLIGHT, KINDS, TILES_PER_CHUNK, _chunks, _parse_get, _take,
-                       _walk_tile, prepare, run_ahead, side_entries, tile_pairs, traced,
-                       walk_tiles)
+                       _walk_tile, pair_kernels, prepare, run_ahead, side_entries, tile_pairs,
+                       traced, walk_tiles)
 from ._devices import resolve_device
 from ._tiling import power_of_two_at_least, resolve_batch_size
-from ._state import input_state
 
 
 def _pair_vjp(layer, kinds, x1, m1, s1, x2, m2, s2, w):
     """Cotangents of (layer, side1, side2) for one tile pair's kernels."""
     def kernels(layer, s1, s2):
-        state = layer.apply(input_state(x1, m1, x2, m2), s1, s2)
-        return tuple(getattr(state, kind) for kind in kinds)
+        return pair_kernels(layer, kinds, x1, m1, s1, x2, m2, s2)
 
     return jax.vjp(kernels, layer, s1, s2)[1](w)
 

@@ -1,10 +1,11 @@
 """The kernel as one traceable JAX function of arrays, without the engine.
 
 What each tile of :mod:`._compute` runs, on the whole input at once: the own
-pass gives each sequence's sides (:func:`._compute._walk_tile`), then one
-cross-layout ``apply`` gives every pair.  Nothing leaves JAX, so ``jax.jit``,
-``jax.grad`` (with respect to the inputs or to the layer's hyperparameters)
-and ``jax.vmap`` go through it, as through neural-tangents' ``kernel_fn``.
+pass gives each sequence's sides (:func:`._compute._walk_tile`), then the
+pair pass (:func:`._compute.pair_kernels`) gives every pair.  Nothing leaves
+JAX, so ``jax.jit``, ``jax.grad`` (with respect to the inputs or to the
+layer's hyperparameters) and ``jax.vmap`` go through it, as through
+neural-tangents' ``kernel_fn``.
 Memory is that of one tile of ``n1 x n2`` sequences, ``O(n1 n2 L**2)``: for
 larger inputs :meth:`Layer.__call__` cuts the work into tiles.
 """
@@ -12,8 +13,7 @@ larger inputs :meth:`Layer.__call__` cuts the work into tiles.
 import jax
 import jax.numpy as jnp
 
-from ._compute import _parse_get, _walk_tile
-from ._state import input_state
+from ._compute import _parse_get, _walk_tile, pair_kernels
 
 
 def _tokens(x, length):
@@ -40,8 +40,7 @@ def kernel_fn(layer, x1, x2=None, *, get="nngp", precision="highest"):
         else:
             v2, m2 = _tokens(x2, length)
             s2, _ = _walk_tile(layer, v2, m2)
-        state = layer.apply(input_state(v1, m1, v2, m2), s1, s2)
-    kernels = {kind: getattr(state, kind) for kind in kinds}
+        kernels = dict(zip(kinds, pair_kernels(layer, kinds, v1, m1, s1, v2, m2, s2)))
     if x2 is None:  # exactly symmetric, as the engine's
         kernels = {kind: (K + K.T) / 2 for kind, K in kernels.items()}
     return kernels if isinstance(get, (tuple, list)) else kernels[kinds[0]]
