@@ -275,8 +275,9 @@ class Layer:
         layer's hyperparameters, ``jax.vmap``), as neural-tangents'
         ``kernel_fn``. Memory grows as ``n1 * n2 * L**2``; use the layer's call
         for large inputs. Tokens that are all NaN are padding; validate inputs
-        beforehand (a partly NaN token makes NaN kernels here, an error in the
-        call). float64 needs JAX's ``jax_enable_x64``.
+        beforehand (a token with only some NaN features, which the call
+        refuses, has them read as 0 here, as a finite network's ``apply``
+        does). float64 needs JAX's ``jax_enable_x64``.
 
         Parameters
         ----------

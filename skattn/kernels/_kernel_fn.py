@@ -14,15 +14,14 @@ import jax
 import jax.numpy as jnp
 
 from ._compute import _parse_get, _walk_tile, pair_kernels
+from ._state import split_padding
 
 
 def _tokens(x, length):
-    """NaN-padded ``(n, L, d)`` or ``(n, L)`` as zero-padded values and a token mask."""
-    x = jnp.asarray(x)
-    x = x[..., None] if x.ndim == 2 else x
-    x = jnp.pad(x, ((0, 0), (0, length - x.shape[1]), (0, 0)), constant_values=jnp.nan)
-    mask = ~jnp.all(jnp.isnan(x), axis=-1)
-    return jnp.where(mask[..., None], x, 0), mask
+    """:func:`._state.split_padding` of ``x``, with padding up to ``length`` positions."""
+    values, mask = split_padding(x)
+    extra = length - values.shape[1]
+    return jnp.pad(values, ((0, 0), (0, extra), (0, 0))), jnp.pad(mask, ((0, 0), (0, extra)))
 
 
 def kernel_fn(layer, x1, x2=None, *, get="nngp", precision="highest"):

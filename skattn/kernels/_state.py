@@ -194,6 +194,19 @@ def with_bias(left, right, weights, bias, mask1, mask2):
     return Features(left, right, np.append(weights, 1.0).astype(float))
 
 
+def split_padding(X):
+    """NaN-padded sequences ``(n, L, d)`` or ``(n, L)`` -> values with zero
+    padding and the token mask ``(n, L)`` in the values' dtype (traceable; no
+    checks: NaN features of a real token are read as 0).  The traced
+    counterpart of :func:`skattn._inputs.as_sequences`, for
+    :meth:`Layer.kernel_fn` and the finite networks' ``apply``."""
+    X = jnp.asarray(X)
+    if X.ndim == 2:
+        X = X[:, :, None]
+    padding = jnp.isnan(X).all(axis=-1)
+    return jnp.where(jnp.isnan(X), 0, X), (~padding).astype(X.dtype)
+
+
 def input_state(x1, mask1, x2=None, mask2=None):
     """The state of the raw inputs: token inner products over the features.
 

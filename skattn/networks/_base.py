@@ -26,6 +26,7 @@ import numpy as np
 
 from ..kernels import Layer, sublayers
 from ..kernels._base import register_pytree
+from ..kernels._state import split_padding
 
 
 class Sizes(NamedTuple):
@@ -110,16 +111,6 @@ def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     return int(value)
-
-
-def split_padding(X):
-    """NaN-padded sequences ``(n, L, d)`` or ``(n, L)`` -> values with zero
-    padding and the token mask ``(n, L)`` in the values' dtype (traceable; no checks)."""
-    X = jnp.asarray(X)
-    if X.ndim == 2:
-        X = X[:, :, None]
-    padding = jnp.isnan(X).all(axis=-1)
-    return jnp.where(jnp.isnan(X), 0, X), (~padding).astype(X.dtype)
 
 
 @register_pytree
