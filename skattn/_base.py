@@ -10,7 +10,6 @@ a ``(n_samples, n_outputs)`` float array (``_encode_targets``).
 
 from numbers import Integral, Real
 
-import jax
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -55,9 +54,8 @@ def compute_kernels(layer, X1, X2, kinds, diagonal, precision, engine, monte_car
     its seed included) estimates them from sampled networks instead.
     """
     if monte_carlo is not None:  # the sampled networks' products at the same precision
-        with jax.default_matmul_precision(precision):
-            return monte_carlo_kernel(layer, X1, X2, get=kinds, diagonal=diagonal,
-                                      **monte_carlo)
+        return monte_carlo_kernel(layer, X1, X2, get=kinds, diagonal=diagonal,
+                                  precision=precision, **monte_carlo)
     if not diagonal:
         return engine.kernel(layer, X1, X2, get=kinds, passes=passes)
     return engine.diag(layer, X1, get=kinds)

@@ -120,6 +120,20 @@ def test_one_seed_one_set_of_networks_whatever_the_batching_and_the_calls(X, mon
         assert np.linalg.eigvalsh(joint[kind]).min() > -1e-10  # an average of Gram matrices
 
 
+@pytest.mark.parametrize("precision", ["highest", "default"])
+def test_the_networks_multiply_at_the_precision_asked(precision, X, monkeypatch):
+    """A GPU's default float32 products (TF32) moved the estimate by 3e-3 where the
+    estimators computed at "highest" (issue #14); JAX's CPU ignores the setting,
+    so this reads what is in effect where the networks run."""
+    import skattn.networks._monte_carlo as mc
+
+    seen, run = [], mc._jit_moments
+    monkeypatch.setattr(mc, "_jit_moments", lambda *a: seen.append(
+        jax.config.jax_default_matmul_precision) or run(*a))
+    monte_carlo_kernel(SMALL, X, width=4, n_samples=2, precision=precision)
+    assert seen and set(seen) == {precision}
+
+
 @pytest.mark.parametrize("cap", [16, 64, 256])
 def test_blocks_are_the_fewest_and_pad_little(cap, monkeypatch):
     """A side of ``n`` sequences is cut into the fewest blocks of at most ``cap``
@@ -206,6 +220,8 @@ class Custom(Layer):
      "Conv1D: a window of 5 tokens"),
     (lambda X: monte_carlo_kernel(head(Conv1D()), X, X[1:2, :1], width=4, n_samples=2),
      "X2: sample 0 has no real token left"),
+    (lambda X: monte_carlo_kernel(SMALL, X, width=4, n_samples=2, precision="tf32"),
+     "precision must be one of"),
 ])
 def test_bad_arguments_are_named(call, match, X):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -23,7 +23,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from sklearn.utils import check_random_state
 
-from ..kernels._compute import _parse_get, prepare
+from ..kernels._compute import _parse_get, check_precision, prepare
 from ..kernels._tiling import power_of_two_at_least
 from ._base import finite
 
@@ -87,7 +87,8 @@ def _blocks(n, size):
 
 def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
                        n_samples, random_state=None, get="nngp", out_width=16,
-                       diagonal=False, return_stderr=False, samples_per_call=8):
+                       diagonal=False, return_stderr=False, samples_per_call=8,
+                       precision="highest"):
     """Estimate ``layer``'s kernels by averaging sampled finite-width networks.
 
     Works for every layer of :mod:`skattn.kernels` with a finite counterpart
@@ -126,6 +127,10 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
     samples_per_call : int, default=8
         Networks sampled per compiled call (one at a time inside it); memory
         does not grow with it.
+    precision : {"highest", "high", "default"}, default="highest"
+        Matrix-product precision of the networks (``jax.default_matmul_precision``),
+        as for the infinite-width kernels: "highest" is full float32, where a
+        GPU's "default" (TF32) moves float32 estimates by about 1e-3 relative.
 
     Returns
     -------
@@ -155,6 +160,7 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
     ((4, 4), True)
     """
     kinds = _parse_get(get)
+    check_precision(precision)
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) \
             or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
@@ -167,7 +173,7 @@ def monte_carlo_kernel(layer, X1, X2=None, *, width, n_heads=1, head_width=None,
     symmetric = v2 is None and not diagonal
     base = jax.random.key(seed_of(random_state))
     per_call = max(1, min(int(samples_per_call), n_samples))
-    with jax.enable_x64(dtype == np.float64):
+    with jax.enable_x64(dtype == np.float64), jax.default_matmul_precision(precision):
         rows1 = _block_rows(net, base, v1.shape, dtype, kinds, n1)
         rows2 = rows1 if v2 is None else _block_rows(net, base, v1.shape, dtype, kinds, n2)
         v1, m1 = _pad_rows(v1, m1, rows1, dtype)
