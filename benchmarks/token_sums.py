@@ -12,7 +12,9 @@ best of ``--repeats`` warm calls), and prints a Markdown table::
     .venv/bin/python benchmarks/token_sums.py --n 4000 --rounds 2   # a GPU
 
 On a device where the products win clearly, ``token_sum`` should use them there
-too; where they lose, the reduction stays.
+too; where they lose, the reduction stays.  On an H200 (n=4000, L=32, float32,
+one round) the reduction took 0.534 s and the products 0.525 s, the same kernels:
+within noise, so the GPU keeps the reduction.
 """
 
 import argparse

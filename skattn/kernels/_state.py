@@ -162,7 +162,8 @@ class KernelState(NamedTuple):
         arrays.  As products, that work stays in one ordinary fusion: a tile
         ran 12-32% faster over five architectures (2-core CPU, float32; whole
         kernels: ``benchmarks/token_sums.py``).  Other platforms keep the
-        reduction, which their compilers fuse without writing anything out.
+        reduction, which their compilers fuse without writing anything out: on
+        an H200 the products were within noise of it (1.02x, n=4000, L=32).
         """
         if self.own:
             return K.sum(axis=(1, 2), keepdims=keepdims)
