@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test demo docs figures
+.PHONY: install test test-oldest demo docs figures
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,18 @@ install: $(VENV)/bin/activate
 
 test: install
 	$(PY) -m pytest -q -n auto --durations=20 skattn tests
+
+# The suite against the oldest versions pyproject.toml allows, in a venv of their own
+# (the tests of the docs, the examples and Dask need the extras and are left out).
+OLDEST := .venv-oldest
+OLDEST_PINS := "jax==0.8.0" "jaxlib==0.8.0" "numpy==2.0.0" "scipy==1.13.0" \
+	"scikit-learn==1.6.0" "joblib==1.3.0" "tqdm==4.60.0" "pytest>=7" "pytest-xdist>=3.5"
+test-oldest:
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet $(OLDEST_PINS)
+	$(OLDEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(OLDEST)/bin/python -m pytest -q -n auto skattn tests --ignore=tests/test_docs.py \
+		--ignore=tests/test_examples.py --ignore=tests/test_distributed.py
 
 demo: install
 	$(PY) -m skattn demo

@@ -16,24 +16,36 @@ from skattn.networks import finite, monte_carlo_kernel
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
 
+#: ``(fragment, names)`` of each open `kernel_compilations` block.
+_RECORDERS = []
+
+
+def _record(event, duration, **kwargs):
+    if event == COMPILE_EVENT:
+        name = str(kwargs.get("fun_name", ""))
+        for fragment, names in _RECORDERS:
+            if fragment in name:
+                names.append(name)
+
+
+# registered once: JAX 0.8.0, the oldest skattn supports, cannot unregister a listener
+jax.monitoring.register_event_duration_secs_listener(_record)
+
+
 @contextlib.contextmanager
 def kernel_compilations(fragment="chunk", clear=True):
     """Names of the functions XLA compiles inside the block whose names hold
     ``fragment`` (default: the engine's; "" for all), after clearing JAX's
     caches unless ``clear`` is False."""
     names = []
-
-    def listener(event, duration, **kwargs):
-        if event == COMPILE_EVENT and fragment in str(kwargs.get("fun_name", "")):
-            names.append(kwargs["fun_name"])
-
     if clear:
         jax.clear_caches()
-    jax.monitoring.register_event_duration_secs_listener(listener)
+    entry = (fragment, names)
+    _RECORDERS.append(entry)
     try:
         yield names
     finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
+        _RECORDERS[:] = [other for other in _RECORDERS if other is not entry]
 
 
 @pytest.fixture(scope="module")
