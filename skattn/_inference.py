@@ -59,8 +59,9 @@ def _check_conditioning(ratio, floor, alpha, kernel_dtype, measured):
             f"The train kernel plus alpha * I (alpha={alpha:g}) is numerically singular "
             f"at the precision it was computed in: {measured} is {ratio:.2g}, within "
             f"the relative rounding noise of a {np.dtype(kernel_dtype)} kernel "
-            f"({noise:.1e}), so predictions may be dominated by that noise. Increase "
-            "'alpha' or compute the kernel in float64 (dtype='float64').",
+            f"({noise:.1e}), so predictions may be dominated by that noise. Compute the "
+            "kernel in float64 (dtype='float64') to keep this model, or increase 'alpha', "
+            "which changes it.",
             scipy.linalg.LinAlgWarning)
 
 

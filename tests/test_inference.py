@@ -115,7 +115,7 @@ def test_a_float32_kernel_within_its_rounding_noise_warns(t):
         _inference.posterior(kernel, 0.0, t, 2)  # fine for a float64 kernel
         _inference.posterior(kernel, 1e-6, t, 2, kernel_dtype=np.float32)  # alpha lifts it
     with pytest.warns(scipy.linalg.LinAlgWarning,
-                      match=r"numerically singular.*float32 kernel.*'alpha'.*dtype='float64'"):
+                      match=r"numerically singular.*float32 kernel.*dtype='float64'.*'alpha'"):
         _inference.posterior(kernel, 0.0, t, 2, kernel_dtype=np.float32)
 
 

@@ -80,7 +80,7 @@ def test_a_float32_kernel_too_close_to_singular_warns():
         AttentionNNGPRegressor(**SMALL, alpha=1e-4, dtype="float32").fit(X, y)
     reg = AttentionNNGPRegressor(**SMALL, alpha=1e-6, dtype="float32")
     with pytest.warns(scipy.linalg.LinAlgWarning,
-                      match=r"numerically singular.*'alpha'.*dtype='float64'") as record:
+                      match=r"numerically singular.*dtype='float64'.*'alpha'") as record:
         reg.fit(X, y)
     assert [w.filename for w in record] == [__file__]  # the caller's line, not skattn's
 
