@@ -12,7 +12,7 @@ def warn(message, category=UserWarning):
 
     A fixed ``stacklevel`` names the right line for one call path only (a
     classifier's ``fit`` runs one frame deeper than a regressor's). Python
-    3.12's ``skip_file_prefixes`` does the same; skattn supports 3.10.
+    3.12's ``skip_file_prefixes`` does the same; skattn supports 3.11.
     """
     level, frame = 2, inspect.currentframe().f_back  # 2: warn's caller
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
