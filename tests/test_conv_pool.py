@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from synthetic import padded_sequences, walked
+from skattn import AttentionNNGPRegressor
 from skattn.kernels import (AvgPool1D, Conv1D, Dense, GlobalAvgPool, Identity, Relu,
                             SelfAttention, serial)
 
@@ -157,6 +158,23 @@ def test_a_sequence_left_without_tokens_is_named(rng):
     with pytest.raises(ValueError, match="X2: sample 2 has no real token left"):
         k.vjp(np.ones((2, 3)), X[:2], X)
     assert np.isfinite(head(Conv1D(filter_size=5, padding="same"))(X)).all()
+
+
+@pytest.mark.parametrize("pool, needed", [(3, 2), (4, 2), (16, 8)])
+def test_the_error_says_how_many_tokens_a_pool_needs(pool, needed, rng):
+    """The estimators pool with padding='same' at a stride of ``pool``: the first
+    window's centre is position (pool - 1) // 2 when the padded length needs no
+    left padding, so shorter sequences keep no token."""
+    X = rng.normal(size=(3, 32, 1))
+    X[1, needed - 1:] = np.nan  # one token short
+    est = AttentionNNGPRegressor(n_blocks=1, pool=pool)
+    with pytest.raises(ValueError, match=rf"X: sample 1 has no real token left after the "
+                       rf"windows of the network: it has {needed - 1} real tokens, and a "
+                       rf"sequence padded at the end needs at least {needed} real tokens "
+                       rf"among 32 positions.*an estimator's pool or filter_size"):
+        est.fit(X, np.arange(3.0))
+    X[1, needed - 1] = 0.5  # one more token: accepted
+    assert np.isfinite(est.fit(X, np.arange(3.0)).predict(X)).all()
 
 
 def test_pooling_divides_the_token_count(rng):

@@ -468,16 +468,24 @@ def kernel_block_in_worker(*args, **kwargs):
 def check_tokens_left(layer, mask, name):
     """Raise naming the first sequence that ``layer`` leaves without a real
     token (windows of Conv1D or AvgPool1D whose centres all fall on padding),
-    whose mean over tokens would be 0 / 0."""
+    whose mean over tokens would be 0 / 0, and the fewest real tokens that a
+    sequence padded at the end needs at this padded length."""
     left = layer.out_mask(mask).any(axis=1)
     if not left.all():
         i = int(np.flatnonzero(~left)[0])
+        length = mask.shape[1]
+        counts = np.arange(1, length + 1)
+        kept = layer.out_mask(np.arange(length)[None, :] < counts[:, None]).any(axis=1)
+        needed = (f"a sequence padded at the end needs at least {counts[kept][0]} real "
+                  f"tokens among {length} positions" if kept.any()
+                  else f"no sequence of {length} positions keeps one")
         raise ValueError(
             f"{name}: sample {i} has no real token left after the windows of the "
-            "network. An output token of Conv1D or AvgPool1D is real when the input "
-            "token at its window's centre is, so with padding='valid' (or a stride) a "
-            f"sequence of {int(mask[i].sum())} tokens may have none; use "
-            "padding='same', a smaller window, or longer sequences."
+            f"network: it has {int(mask[i].sum())} real tokens, and {needed}. An output "
+            "token of Conv1D or AvgPool1D is real when the input token at its window's "
+            "centre is. Use smaller windows (an estimator's pool or filter_size), "
+            "padding='same' for Conv1D or AvgPool1D layers of your own, or longer "
+            "sequences."
         )
 
 
