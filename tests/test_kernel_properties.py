@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synthetic import Sandwiched, crossed, padded_sequences, sandwiched, walked
-from skattn.kernels import (Dense, GlobalAvgPool, Layer, Relu, SelfAttention, serial,
+from skattn.kernels import (Dense, Erf, Gelu, GlobalAvgPool, Layer, Relu, SelfAttention, serial,
                             transformer)
 
 ARCHITECTURES = [
@@ -265,3 +265,51 @@ def test_different_token_counts_are_padded(rng):
 def test_custom_composition_without_pooling_is_rejected(rng):
     with pytest.raises(ValueError, match="GlobalAvgPool"):
         serial(Dense(), SelfAttention())(rng.normal(size=(2, 3, 2)))
+
+
+def _gaussian_mean(f, q, size):
+    """``E[f(u)]`` for ``u ~ N(0, q)``, by quadrature (independent of the closed forms),
+    to 1e-15 times ``size``, the mean's order of magnitude, or 1e-12 relative."""
+    from scipy import integrate, stats
+
+    s = np.sqrt(q)
+    edges = sorted({-40 * s, 40 * s} | {e for e in (-10.0, -1.0, 0.0, 1.0, 10.0)
+                                         if abs(e) < 40 * s})
+    # pieces at the scale of the derivatives' spike (|u| < 10) and of the density (s)
+    return sum(integrate.quad(lambda u: f(u) * stats.norm.pdf(u / s) / s, a, b,
+                              epsabs=1e-15 * size, epsrel=1e-12, limit=400)[0]
+               for a, b in zip(edges, edges[1:]))
+
+
+@jax.enable_x64(True)
+@pytest.mark.parametrize("q", [1e-2, 1.0, 1e4, 1e12, 1e30])
+def test_erf_and_gelu_stay_exact_for_large_variances(q):
+    """A token against itself, ``E[phi(u)**2]`` and ``E[phi'(u)**2]`` by quadrature:
+    the closed forms once cancelled to NaN or inf past variances of about 1e15
+    (deep networks without layer normalisation reach them)."""
+    from scipy.special import erf, ndtr
+
+    # each with the order of magnitude of E[phi**2] and E[phi'**2]
+    phis = {Erf: (erf, lambda u: 2 / np.sqrt(np.pi) * np.exp(-u * u), 1, 1 / np.sqrt(1 + q)),
+            Gelu: (lambda u: u * ndtr(u), lambda u: ndtr(u) + u * np.exp(-u * u / 2)
+                   / np.sqrt(2 * np.pi), q, 1)}
+    for layer, (phi, dphi, size, dsize) in phis.items():
+        nngp, dot = layer().transform(*(jax.numpy.array(q),) * 3)
+        want = (_gaussian_mean(lambda u: phi(u) ** 2, q, size),
+                _gaussian_mean(lambda u: dphi(u) ** 2, q, dsize))
+        np.testing.assert_allclose([float(nngp), float(dot)], want, rtol=1e-9,
+                                   err_msg=layer.__name__)
+
+
+@jax.enable_x64(True)
+def test_gelu_becomes_relu_for_large_variances():
+    """``gelu(u) - relu(u)`` is bounded, so for variances ``q`` the kernels agree to
+    ``O(1 / sqrt(q))`` relative, between any two tokens and a token against itself
+    (the closed forms are independent: Tsuchida et al.'s and the arc-cosine kernel)."""
+    rng = np.random.default_rng(0)
+    q1, q2 = 1e24 * rng.uniform(0.5, 2, size=(2, 50))
+    q12 = rng.uniform(-1, 1, size=50) * np.sqrt(q1 * q2)
+    q12[:10] = q2[:10] = q1[:10]  # tokens against themselves
+    args = [jax.numpy.array(a) for a in (q12, q1, q2)]
+    for got, want in zip(Gelu().transform(*args), Relu().transform(*args)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-9)
