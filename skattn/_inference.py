@@ -40,7 +40,7 @@ from ._warnings import warn
 _ROWS = 1024
 
 
-def _check_conditioning(ratio, floor, alpha, kernel_dtype, measured):
+def _check_conditioning(ratio, floor, alpha, kernel_dtype, measured, scale):
     """Refuse an ``A`` singular in float64; warn when it is so at the kernel's precision.
 
     ``ratio`` is the reciprocal of ``A``'s condition number (or an estimate),
@@ -49,10 +49,11 @@ def _check_conditioning(ratio, floor, alpha, kernel_dtype, measured):
     noise of about ``eps32 = 1.2e-7`` that the float64 algebra cannot remove:
     above ``floor`` but below ``eps32`` the posterior may be dominated by it
     (unless the kernel happens to be exact in float32), hence a warning.
+    ``scale``, the mean of the kernel's diagonal, goes into the error.
     """
     if not ratio > floor:
         raise _singular(f"is numerically singular: {measured} is {ratio:.2g}, within "
-                        "float64 rounding", alpha, kernel_dtype)
+                        "float64 rounding", alpha, kernel_dtype, scale)
     noise = np.finfo(kernel_dtype).eps
     if ratio <= noise:
         warn(
@@ -80,15 +81,17 @@ def _regularised(kernel, alpha, overwrite):
     return A
 
 
-def _singular(what, alpha, kernel_dtype):
-    """The error for an ``A`` that cannot be factorised; ``what`` says why."""
+def _singular(what, alpha, kernel_dtype, scale):
+    """The error for an ``A`` that cannot be factorised; ``what`` says why, ``scale``
+    is the mean of the kernel's diagonal (``alpha`` is in its units)."""
     advice = "Try gradually increasing the 'alpha' parameter"
     if np.dtype(kernel_dtype) != np.float64:
         advice += (f", or compute the kernel in float64 (dtype='float64'): a "
                    f"{np.dtype(kernel_dtype)} kernel carries relative rounding noise of "
                    f"about {np.finfo(kernel_dtype).eps:.1e}")
     return np.linalg.LinAlgError(
-        f"The train kernel plus alpha * I (alpha={alpha:g}) {what}. Some training "
+        f"The train kernel plus alpha * I (alpha={alpha:g}) {what}. The kernel's "
+        f"diagonal averages {scale:.3g}, and alpha is in its units. Some training "
         f"sequences may be duplicates or indistinguishable to this architecture. {advice}."
     )
 
@@ -137,15 +140,15 @@ class ExactPosterior:
 
     def __init__(self, kernel, alpha, *, kernel_dtype=np.float64, overwrite=False):
         A = _regularised(kernel, alpha, overwrite)
-        norm = _one_norm(A)
+        norm, scale = _one_norm(A), np.mean(np.diagonal(A)) - alpha
         factor, info = scipy.linalg.lapack.dpotrf(A, lower=True, clean=False,
                                                   overwrite_a=True)
         if info > 0:
             raise _singular(f"is not positive definite (the Cholesky factorisation "
-                            f"failed at row {info - 1})", alpha, kernel_dtype)
+                            f"failed at row {info - 1})", alpha, kernel_dtype, scale)
         rcond, _ = scipy.linalg.lapack.dpocon(factor, norm, uplo="L")
         _check_conditioning(rcond, np.finfo(np.float64).eps, alpha, kernel_dtype,
-                            "the reciprocal of its condition number (estimated)")
+                            "the reciprocal of its condition number (estimated)", scale)
         #: Lower triangle: ``L``; upper triangle: what was there (LAPACK reads only L).
         self.factor = factor
 
@@ -232,11 +235,12 @@ class FlowPosterior:
         # where the divide-and-conquer driver of numpy's eigh needs 4 n^2
         lam, V = scipy.linalg.eigh(A, overwrite_a=True, driver="evr", check_finite=False)
         del A
+        scale = lam.mean() - alpha  # the mean of the kernel's diagonal
         if lam[0] <= 0:
             raise _singular(f"is not positive definite: its smallest eigenvalue is "
-                            f"{lam[0]:.3g}", alpha, kernel_dtype)
+                            f"{lam[0]:.3g}", alpha, kernel_dtype, scale)
         _check_conditioning(lam[0] / lam[-1], len(lam) * np.finfo(np.float64).eps, alpha,
-                            kernel_dtype, "its smallest eigenvalue over its largest")
+                            kernel_dtype, "its smallest eigenvalue over its largest", scale)
         self.eigenvalues, self.eigenvectors = lam, V
         self.weights = flow_weights(lam, t, n_targets)
 

@@ -104,6 +104,19 @@ def test_factorisations_reject_a_kernel_that_is_not_positive_definite(kernel, wh
         _inference.posterior(kernel, alpha=0.0, t=t, n_targets=2)
     assert "Try gradually increasing the 'alpha' parameter" in str(error.value)
     assert "dtype='float64'" not in str(error.value)
+    mean = np.trace(kernel) / len(kernel)
+    assert f"The kernel's diagonal averages {mean:.3g}, and alpha is in its units" \
+        in str(error.value)
+
+
+@pytest.mark.parametrize("t", [None, 1.0])
+def test_the_error_gives_the_kernels_scale_against_alpha(t):
+    """A deep network without layer normalisation can have kernels of 1e19, where
+    alpha=1e-3 is nothing: the error says so."""
+    kernel = 1e19 * np.ones((3, 3)) + np.diag([1e3, 0.0, 0.0])
+    with pytest.raises(np.linalg.LinAlgError,
+                       match=r"diagonal averages 1e\+19, and alpha is in its units"):
+        _inference.posterior(kernel, alpha=1e-3, t=t, n_targets=3)
 
 
 @pytest.mark.parametrize("t", [None, 1.0])
