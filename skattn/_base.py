@@ -242,13 +242,19 @@ class _AttentionBase(LearnedHyperparametersMixin, BaseEstimator):
             size2 = -1.0 if len(bad) == 1 else np.nanmax(np.abs(other[bad[1]]))
             name, i, size = ((names[0], bad[0], size1) if size1 >= size2
                              else (names[X2 is not None], bad[1], size2))
-            advice = "" if self.dtype == "float64" else " or use dtype='float64'"
+            largest = np.finfo(self.dtype).max
+            why = (f"their squares exceed {largest:.3g}" if size > np.sqrt(largest) else
+                   "each attention layer multiplies kernels together, so without layer "
+                   "normalisation they grow with the inputs' scale and the depth")
+            advice = "" if self.dtype == "float64" else ", or use dtype='float64'"
+            if self.architecture is None and self.layer_norm == "none":
+                advice = ", normalise inside the network (layer_norm='pre' or 'post')" + advice
             raise FloatingPointError(
                 f"The {kind} kernel of {name}'s sample {i} is not finite: its token "
                 f"values (up to {size:.3g} in magnitude) overflow {self.dtype} arithmetic "
-                "inside the network, whose kernels multiply token values (their squares "
-                f"exceed {np.finfo(self.dtype).max:.3g}), or become NaN from inf - inf. "
-                f"Scale the inputs, e.g. with skattn.SequenceScaler{advice}."
+                f"inside the network, whose kernels multiply token values ({why}), or "
+                "become NaN from inf - inf. Scale the inputs, e.g. with "
+                f"skattn.SequenceScaler{advice}."
             )
 
     def compute_kernel(self, X1, X2=None, kind=None):

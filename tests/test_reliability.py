@@ -116,6 +116,20 @@ def test_inputs_that_overflow_in_the_kernel_name_the_sample(cls, dtype, huge, da
         model.compute_kernel(X_test, data[0])
 
 
+def test_kernels_that_outgrow_the_dtype_with_depth_say_why(data):
+    """Inputs of size 10 and ten blocks of identity attention without layer
+    normalisation: each layer multiplies kernels together, so they overflow
+    although the inputs' squares do not."""
+    X, y = data[0] * 10, _targets(AttentionNNGPRegressor, data)
+    deep = dict(n_blocks=10, attention="identity", layer_norm="none", dtype="float32")
+    with pytest.raises(FloatingPointError, match=r"not finite: its token values \(up to "
+                       r"\d+\.?\d* in magnitude\) overflow float32 arithmetic inside the "
+                       r"network, whose kernels multiply token values \(each attention "
+                       r"layer multiplies kernels together.*layer_norm='pre' or 'post'\), "
+                       r"or use dtype='float64'"):
+        AttentionNNGPRegressor(**deep).fit(X, y)
+
+
 # ------------------------------------------------------------- odd inputs
 
 
