@@ -313,3 +313,18 @@ def test_gelu_becomes_relu_for_large_variances():
     args = [jax.numpy.array(a) for a in (q12, q1, q2)]
     for got, want in zip(Gelu().transform(*args), Relu().transform(*args)):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["gelu", "erf"])
+def test_deep_networks_without_normalisation_keep_finite_psd_kernels(activation):
+    """Three blocks of relu attention without layer normalisation raise the GELU's
+    variances to about 1e38 from inputs of size 3 (where its kernel was NaN)."""
+    X = 3 * np.random.default_rng(0).normal(size=(6, 4, 2))
+    X[::2, 2:] = np.nan
+    layer = transformer(n_blocks=3, attention="relu", layer_norm="none", residual=False,
+                        activation=activation)
+    for K in layer(X, get=("nngp", "ntk")).values():
+        assert np.isfinite(K).all()
+        np.testing.assert_allclose(K, K.T, rtol=1e-12)
+        eigenvalues = np.linalg.eigvalsh(K / np.abs(K).max())
+        assert eigenvalues.min() > -1e-9
