@@ -88,7 +88,8 @@ def _values_in(layer, names):
     values = {}
     for name in names:
         if name not in found:
-            raise ValueError(f"learn: the network has no hyperparameter {name!r}.")
+            raise ValueError(f"learn: the network has no hyperparameter {name!r}; its "
+                             f"hyperparameters are {', '.join(map(repr, sorted(found)))}.")
         if len(found[name]) > 1:
             raise ValueError(
                 f"learn: the network's {name!r} fields differ ({sorted(found[name])}); "

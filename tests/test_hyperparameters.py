@@ -147,10 +147,12 @@ def test_classifiers_sum_the_outputs_and_ntk_learns_on_the_nngp(data):
     (dict(learn=()), "at least one"),
     (dict(learn=("b_std",)), "b_std=0.0 cannot be learned in log space"),
     (dict(optimizer="adam"), "optimizer"),
+    (dict(n_blocks=0), r"no hyperparameter 'qk_std'; its hyperparameters are 'b_std', "
+                       r"'w_std'\.$"),  # no attention, and learn left at its default
 ])
 def test_bad_settings_are_named(data, params, match):
     X, y = data
-    est = AttentionNNGPRegressor(**SMALL, **{"optimizer": "fmin_l_bfgs_b", **params})
+    est = AttentionNNGPRegressor(**{**SMALL, "optimizer": "fmin_l_bfgs_b", **params})
     with pytest.raises(ValueError, match=match):
         est.fit(X, y)
 
