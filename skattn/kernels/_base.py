@@ -235,8 +235,9 @@ class Layer:
             Which kernel(s) to return; a tuple gives a dict.
         batch_size : int or "auto", default="auto"
             Sequences a side of the tiles the pairs are cut into; memory grows
-            as ``batch_size**2 * L**2``.  "auto" keeps a tile near 2**18 token
-            pairs.  Any n1 and n2 work; a value above what the kernel needs
+            as ``batch_size**2 * L**2``.  "auto" chooses it for the device: a
+            tile near 2**18 token pairs on a CPU, 2**28 on a GPU or TPU, within
+            half the device's memory.  Any n1 and n2 work; a value above what the kernel needs
             (the next power of two of n2) is lowered to it.
         device : str, jax.Device or None, default=None
             Pin the computation to one device: a name such as "cpu", "gpu" or
