@@ -33,7 +33,7 @@ step 45 $PY benchmarks/kernel_throughput.py --sweep --n 2000 --lengths 128 --bat
 step 60 $PY benchmarks/kernel_throughput.py --sweep --n 400 --lengths 512 --batch-sizes auto,16,64 --repeats 1 | tee -a "$OUT/sweep.md"
 step 30 $PY benchmarks/kernel_throughput.py --sweep --n 100 --lengths 1024 --batch-sizes auto,8 --repeats 1 | tee -a "$OUT/sweep.md"
 XLA_PYTHON_CLIENT_PREALLOCATE=false step "${SUITE_SECONDS:-200}" \
-    $PY -m pytest -q -n "${SUITE_WORKERS:-14}" -p no:cacheprovider -rfE --durations=15 \
+    $PY -m pytest -q -n "${SUITE_WORKERS:-14}" -p no:cacheprovider -p no:benchmark -rfE --durations=15 \
     skattn tests 2>&1 | tee "$OUT/pytest.log"
 step 40 $PY benchmarks/kernel_throughput.py --sweep --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --precision default | tee -a "$OUT/sweep.md"
 step 40 $PY benchmarks/kernel_throughput.py --sweep --n 4000 --lengths 32 --batch-sizes auto --repeats 2 --dtype float64 | tee -a "$OUT/sweep.md"
