@@ -75,21 +75,20 @@ def as_sequences(X, name="X", dtype=None):
     return Sequences(np.where(np.isnan(X), 0, X), token_mask)
 
 
-CHANNELS_FIRST_HINT = (
-    "If each sample is (n_channels, n_timepoints), as aeon and sktime store series, "
-    "read it with SequencePadder(channels_first=True)."
-)
-
-
-def looks_channels_first(shapes):
-    """Whether 2-D sequences of these shapes differ only in their second axis.
+def channels_first_hint(shapes):
+    """A sentence naming ``SequencePadder(channels_first=True)`` (with a leading
+    space) if 2-D sequences of these shapes differ only in their second axis,
+    else "".
 
     That is how a list of series stored ``(n_channels, n_timepoints)`` (aeon's
     unequal-length data) looks when it is read as ``(n_tokens, n_features)``.
     """
-    return (all(len(shape) == 2 for shape in shapes)
+    if (all(len(shape) == 2 for shape in shapes)
             and len({shape[0] for shape in shapes}) == 1
-            and len({shape[1] for shape in shapes}) > 1)
+            and len({shape[1] for shape in shapes}) > 1):
+        return (" If each sample is (n_channels, n_timepoints), as aeon and sktime store "
+                "series, read it with SequencePadder(channels_first=True).")
+    return ""
 
 
 def reject_ragged(X, name="X"):
@@ -112,13 +111,13 @@ def reject_ragged(X, name="X"):
             ) from None
     i = next((i for i, shape in enumerate(shapes) if shape != shapes[0]), None)
     if i is not None:
-        hint = " " + CHANNELS_FIRST_HINT if looks_channels_first(shapes) else ""
         raise ValueError(
             f"{name} is a list of sequences of different lengths (sample 0 has shape "
             f"{shapes[0]}, sample {i} has shape {shapes[i]}), but a model needs one "
             "array padded with all-NaN tokens. Pad them with skattn.SequencePadder, "
             "for instance make_pipeline(SequencePadder(), SequenceScaler(), model); "
-            f"such a pipeline takes the list in fit, predict and GridSearchCV.{hint}"
+            "such a pipeline takes the list in fit, predict and GridSearchCV."
+            + channels_first_hint(shapes)
         )
 
 

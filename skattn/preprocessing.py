@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions, Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._inputs import CHANNELS_FIRST_HINT, check_tokens, looks_channels_first
+from ._inputs import channels_first_hint, check_tokens
 
 __all__ = ["SequencePadder", "SequenceScaler"]
 
@@ -163,9 +163,8 @@ def _check_sequences(X, *, dtype=None, n_token_features=None, estimator=None):
         if d != expected:
             fitted = f"{type(estimator).__name__} was fitted on"
             source = "sample 0 has" if n_token_features is None else fitted
-            hint = ""
-            if isinstance(X, (list, tuple)) and looks_channels_first([np.shape(x) for x in X]):
-                hint = " " + CHANNELS_FIRST_HINT
+            hint = (channels_first_hint([np.shape(x) for x in X])
+                    if isinstance(X, (list, tuple)) else "")
             raise ValueError(
                 f"Sample {i} has tokens with {d} features, but {source} tokens "
                 f"with {expected} features.{hint}"
